@@ -1,0 +1,133 @@
+"""The command line: output formats, and one-sentence errors with non-zero exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from zprime_atlas import constraints, gm2
+from zprime_atlas.cli import main
+from zprime_atlas.models import model
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse usage errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_limits_json_prints_the_band(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "limits", "--model", "Lmu-Ltau", "--mass", "0.01", "0.2", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["model"] == "Lmu-Ltau"
+    assert data["masses"] == [0.01, 0.2]
+    assert data["gm2"]["dataset"] == "2021"
+    lo, hi = gm2.band(model("Lmu-Ltau"), np.array([0.01, 0.2]))
+    assert np.allclose(data["gm2"]["g_low"], lo)
+    assert np.allclose(data["gm2"]["g_high"], hi)
+    # Every registered constraint is listed, one value per mass; Lmu-Ltau without mixing has
+    # no electron coupling, so the electron g-2 excludes nothing ("inf").
+    assert set(data["constraints"]) == set(constraints.names())
+    assert data["constraints"]["gm2_electron_rb"] == ["inf", "inf"]
+
+
+def test_limits_json_loop_and_upper_limit_dataset(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "limits", "--model", "Lmu-Ltau", "--mass", "0.01", "--eps", "loop",
+        "--dataset", "2025", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["eps"] == "loop"
+    assert data["gm2"]["g_low"] == [None]
+    assert data["gm2"]["kind"] == "upper_limit"
+    assert isinstance(data["constraints"]["gm2_electron_rb"][0], float)
+
+
+def test_limits_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "limits", "--model", "B-L", "--mass", "0.03", "0.3")
+    assert code == 0
+    assert "g-2 band (2021)" in out
+    assert "gm2_electron_cs" in out
+    assert len([line for line in out.splitlines() if line.strip().startswith("0.03")]) == 1
+
+
+def test_list_shows_every_constraint(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    for c in constraints.all():
+        assert c.name in out
+        assert "GeV" in out
+        for arxiv in c.citation:
+            assert arxiv in out
+    code, out, _ = run(capsys, "list", "--bibtex")
+    assert code == 0
+    assert "@article{arXiv:2209.13084" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["limits", "--model", "Lmu_Ltau_x", "--mass", "0.1"], "unknown model 'Lmu_Ltau_x'"),
+        (["limits", "--model", "B-L", "--mass", "-0.1"], "mass -0.1 is not a positive"),
+        (["limits", "--model", "B-L", "--mass", "0"], "mass 0 is not a positive"),
+        (["limits", "--model", "B-L", "--mass", "nan"], "mass nan is not a positive"),
+        (["limits", "--model", "B-L", "--mass", "1e-3x"], "mass '1e-3x' is not a number"),
+        (["limits", "--model", "B-L", "--mass", "0.1", "--eps", "lop"], "--eps 'lop' is not a"),
+        (["limits", "--model", "B-L", "--mass", "0.1", "--eps", "loop"], "--loop-scale"),
+        (
+            ["limits", "--model", "B-L", "--mass", "0.1", "--eps", "loop", "--loop-scale", "-5"],
+            "--loop-scale -5 is not a positive",
+        ),
+    ],
+)
+def test_errors_are_one_sentence(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 1
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("zprime-atlas: error: ")
+    assert message in lines[0]
+    assert "Traceback" not in err
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "limits", "--model", "B-L", "--mass", "1", "--dataset", "1999")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "invalid choice: '1999'" in err
+
+
+def test_loop_scale_makes_b_minus_l_loop_work(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "limits", "--model", "B-L", "--mass", "0.1", "--eps", "loop",
+        "--loop-scale", "1000", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["loop_scale"] == 1000.0
+
+
+def test_module_entry_point_runs_in_a_subprocess() -> None:
+    env = dict(os.environ)
+    proc = subprocess.run(
+        [sys.executable, "-m", "zprime_atlas.cli", "limits", "--model", "nonsense", "--mass", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().startswith("zprime-atlas: error: unknown model 'nonsense'")
+    assert "Traceback" not in proc.stderr

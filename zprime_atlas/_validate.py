@@ -1,0 +1,42 @@
+"""Input checks shared by the public functions: one clear sentence naming the bad value."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["as_coupling", "as_mass"]
+
+
+def _as_float_array(value: ArrayLike, what: str) -> NDArray[np.float64]:
+    if isinstance(value, str):
+        raise ValueError(f"{what} must be a number or an array of numbers, got {value!r}")
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number or an array of numbers, got {value!r}") from None
+    return arr
+
+
+def _first_bad(arr: NDArray[np.float64], bad: NDArray[np.bool_]) -> float:
+    return float(arr.reshape(-1)[int(np.argmax(bad.reshape(-1)))])
+
+
+def as_mass(m_X: ArrayLike, what: str = "mass m_X") -> NDArray[np.float64]:
+    """Masses in GeV as a float array; refuses NaN, infinities, zero and negative values."""
+    arr = _as_float_array(m_X, what)
+    if arr.size == 0:
+        raise ValueError(f"{what} is empty")
+    bad = ~np.isfinite(arr) | (arr <= 0)
+    if np.any(bad):
+        raise ValueError(f"{what} must be positive and finite (GeV), got {_first_bad(arr, bad)!r}")
+    return arr
+
+
+def as_coupling(g: ArrayLike, what: str = "coupling g_X") -> NDArray[np.float64]:
+    """A real coupling (any sign) as a float array; refuses NaN and infinities."""
+    arr = _as_float_array(g, what)
+    bad = ~np.isfinite(arr)
+    if np.any(bad):
+        raise ValueError(f"{what} must be finite, got {_first_bad(arr, bad)!r}")
+    return arr

@@ -1,0 +1,141 @@
+"""The constraint interface: every experiment maps (m_X, g_X, eps, charges) to an exclusion ratio r.
+
+A constraint answers two questions, both vectorized over masses, couplings, mixings and model batches:
+
+- ``ratio(m_X, g_X, model, eps=0, eps_over_g=None)``: r >= 1 excluded at the stated CL, r < 1 allowed,
+  NaN where the constraint says nothing (outside its mass range or in a vetoed window). Rate-based
+  limits use r = predicted / excluded signal; chi^2 tests use r = Delta chi^2 / Delta chi^2_crit.
+- ``limit(m_X, model, eps_over_g=0.0, eps=None)``: the smallest excluded g_X > 0; NaN outside the mass
+  range; +inf where the constraint is in range but excludes no coupling. Never clipped.
+
+Anything combining constraints treats NaN as "no constraint", never as excluded.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._validate import as_mass
+from ..couplings import Mixing
+from ..models import Model
+
+__all__ = ["Constraint", "ConstraintInfo", "limit_mixing"]
+
+
+def limit_mixing(
+    eps: ArrayLike | str | None, eps_over_g: ArrayLike | None, loop_scale: float | None = None
+) -> Mixing:
+    """The mixing of a ``limit()`` call: ``eps`` (fixed or "loop") if given, else ``eps_over_g``.
+
+    ``limit`` defaults to eps_over_g = 0; giving a non-zero eps_over_g together with eps is an error.
+    """
+    if eps is not None:
+        if (
+            eps_over_g is not None
+            and not isinstance(eps_over_g, str)
+            and np.any(np.asarray(eps_over_g, dtype=float) != 0)
+        ):
+            raise ValueError("give eps or eps_over_g, not both")
+        return Mixing.parse(eps, None, loop_scale)
+    return Mixing.parse(None, 0.0 if eps_over_g is None else eps_over_g, loop_scale)
+
+
+@dataclass(frozen=True)
+class ConstraintInfo:
+    """Descriptive metadata of a constraint (what ``zprime-atlas list`` prints)."""
+
+    name: str
+    title: str
+    citation: tuple[str, ...]
+    mass_range: tuple[float, float]
+    cl: float
+    notes: str
+    verified: bool = False
+    journal: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Constraint(ABC):
+    """Base class of every constraint. Subclasses set :attr:`info` and implement the two methods."""
+
+    info: ConstraintInfo
+
+    # Convenience accessors named as in DESIGN.md section 5.
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def title(self) -> str:
+        return self.info.title
+
+    @property
+    def citation(self) -> tuple[str, ...]:
+        return self.info.citation
+
+    @property
+    def mass_range(self) -> tuple[float, float]:
+        """(m_min, m_max) in GeV over which the constraint says something."""
+        return self.info.mass_range
+
+    @property
+    def cl(self) -> float:
+        return self.info.cl
+
+    @property
+    def notes(self) -> str:
+        return self.info.notes
+
+    def in_range(self, m_X: ArrayLike) -> NDArray[np.bool_]:
+        """True where the mass [GeV] lies inside :attr:`mass_range` (inclusive)."""
+        m = as_mass(m_X)
+        lo, hi = self.mass_range
+        return (m >= lo) & (m <= hi)
+
+    @abstractmethod
+    def ratio(
+        self,
+        m_X: ArrayLike,
+        g_X: ArrayLike,
+        model: Model,
+        eps: ArrayLike | str | None = 0.0,
+        eps_over_g: ArrayLike | None = None,
+        loop_scale: float | None = None,
+    ) -> NDArray[np.float64]:
+        """Exclusion ratio r (>= 1 excluded, NaN = no statement); all arguments broadcast. GeV."""
+
+    @abstractmethod
+    def limit(
+        self,
+        m_X: ArrayLike,
+        model: Model,
+        eps_over_g: ArrayLike | None = 0.0,
+        eps: ArrayLike | str | None = None,
+        loop_scale: float | None = None,
+    ) -> NDArray[np.float64]:
+        """Smallest excluded g_X > 0 (NaN out of range, +inf if nothing is excluded). GeV."""
+
+    def excluded_intervals(
+        self,
+        m_X: ArrayLike,
+        model: Model,
+        eps_over_g: ArrayLike | None = 0.0,
+        eps: ArrayLike | str | None = None,
+        loop_scale: float | None = None,
+    ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+        """All excluded g_X intervals as a list of (lower, upper) array pairs.
+
+        The default is one interval [limit, +inf); constraints with interference or displaced
+        islands override it.
+        """
+        lower = self.limit(m_X, model, eps_over_g=eps_over_g, eps=eps, loop_scale=loop_scale)
+        return [(lower, np.where(np.isnan(lower), np.nan, math.inf))]
+
+    def __repr__(self) -> str:
+        lo, hi = self.mass_range
+        return f"<Constraint {self.name}: {self.title}; {lo:g}-{hi:g} GeV, {self.cl:.0%} CL>"
