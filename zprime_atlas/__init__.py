@@ -7,7 +7,7 @@ submodules :mod:`~zprime_atlas.decays`, :mod:`~zprime_atlas.gm2` and
 :mod:`~zprime_atlas.constraints` (registry of experimental constraints).
 """
 
-from . import constants, constraints, couplings, gm2, models  # decays: added when it lands
+from . import constants, constraints, couplings, decays, gm2, models
 from ._version import __version__
 from .couplings import Mixing, effective_couplings, kinetic_mixing, loop_mixing_over_g
 from .models import Model, alpha_r, enumerate_models, model, model_names

@@ -70,15 +70,28 @@ def loop_function(z: ArrayLike) -> NDArray[np.complex128]:
     """
     z = np.asarray(z, dtype=np.float64)
     small = np.abs(z) < 1e-2
-    zs = np.where(small, 1.0, z)  # placeholder value keeps the closed form finite where unused
-    zc = zs.astype(np.complex128)
-    beta = np.sqrt(1.0 - 4.0 / zc)
-    log = np.log((beta + 1.0) / (beta - 1.0))
-    log = np.where(zs > 4.0, np.log((1.0 + beta) / (1.0 - beta)) - 1j * np.pi, log)
-    closed = -5.0 / 18.0 - 2.0 / (3.0 * zc) + (1.0 + 2.0 / zc) * beta * log / 6.0
-    closed = np.where(zs <= 4.0, closed.real + 0j, closed)
-    series = -z / 30.0 - z**2 / 280.0 - z**3 / 1890.0 - z**4 / 11088.0
-    return np.where(small, series + 0j, closed)
+    below = z < 0.0
+    above = z > 4.0
+    zs = np.where(small, 1.0, z)  # placeholder keeps the closed forms finite where unused
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # beta * log, real part, in the three regions (all with real arithmetic):
+        #   z < 0:      beta = sqrt(1 - 4/z) > 1,  log = ln[(beta+1)/(beta-1)]
+        #   0 < z <= 4: beta = i b, b = sqrt(4/z - 1),  beta*log = 2 b arctan(1/b)
+        #   z > 4:      0 < beta < 1,  log = ln[(1+beta)/(1-beta)] - i pi
+        beta = np.sqrt(np.abs(1.0 - 4.0 / zs))
+        beta_log = np.where(
+            below | above,
+            beta * np.log(np.abs((1.0 + beta) / (1.0 - beta))),
+            2.0 * beta * np.arctan2(1.0, beta),
+        )
+    factor = (1.0 + 2.0 / zs) / 6.0
+    real = np.where(
+        small,
+        -z / 30.0 - z**2 / 280.0 - z**3 / 1890.0 - z**4 / 11088.0,
+        -5.0 / 18.0 - 2.0 / (3.0 * zs) + factor * beta_log,
+    )
+    imag = np.where(above, -np.pi * factor * beta, 0.0)
+    return real + 1j * imag
 
 
 def loop_sum(model: Model) -> NDArray[np.float64]:

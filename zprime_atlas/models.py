@@ -271,8 +271,9 @@ class Model:
             }
         if self._labels is not None:
             new._labels = np.broadcast_to(self._labels, self._shape)[index]
-        if new._shape == () and new.name is None:
-            new.name = str(new.labels[()])
+        if new._shape == ():
+            # A single member is named by its own label, not by the batch it came from.
+            new.name = str(np.broadcast_to(self.labels, self._shape)[index])
         return new
 
     def __len__(self) -> int:
@@ -312,6 +313,9 @@ def generator_label(B: float, Le: float, Lmu: float, Ltau: float) -> str:
 
     Equal lepton coefficients are written with L (``"B-L"``); a zero model is ``"0"``.
     """
+    scale = max(abs(B), abs(Le), abs(Lmu), abs(Ltau))
+    # Round-off (e.g. cos(pi/2)) is not a charge: drop coefficients below 1e-12 of the largest.
+    B, Le, Lmu, Ltau = (0.0 if abs(c) <= 1e-12 * scale else c for c in (B, Le, Lmu, Ltau))
     terms: list[tuple[float, str]] = []
     if B != 0:
         terms.append((B, "B"))
