@@ -131,3 +131,17 @@ def test_module_entry_point_runs_in_a_subprocess() -> None:
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith("zprime-atlas: error: unknown model 'nonsense'")
     assert "Traceback" not in proc.stderr
+
+
+def test_b_minus_l_gets_babar_lhcb_and_na64_limits(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "limits", "--model", "B-L", "--mass", "0.03", "0.3", "1", "3", "--json")
+    assert code == 0, err
+    limits = json.loads(out)["constraints"]
+    # BaBar visible covers 0.02-10 GeV except vetoed windows (1 GeV is inside the phi veto).
+    assert all(isinstance(v, float) for v in np.array(limits["babar_2014_visible"])[[0, 1, 3]])
+    assert limits["babar_2014_visible"][2] is None
+    assert isinstance(limits["lhcb_2019_prompt"][1], float)
+    assert isinstance(limits["na64_2019_invisible"][0], float)
+    assert limits["na64_2019_invisible"][3] is None  # above its 1 GeV range
+    for name in ("babar_2017_invisible", "babar_2016_4mu", "lhcb_2017_prompt"):
+        assert name in limits

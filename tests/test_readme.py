@@ -40,3 +40,18 @@ def test_quickstart_commands_parse() -> None:
         for block in _blocks("bash")
         for line in block.splitlines()
     )
+
+
+def test_adding_an_experiment_example_loads(tmp_path: Path) -> None:
+    from zprime_atlas.models import model
+    from zprime_atlas.recast import load_recast
+
+    toml = next(b for b in _blocks("toml") if 'name = "mysearch_2026"' in b)
+    csv = next(b for b in _blocks("csv") if "segment,m_GeV,eps" in b)
+    (tmp_path / "mysearch_2026.toml").write_text(toml)
+    (tmp_path / "mysearch_2026.csv").write_text(csv)
+    c = load_recast(tmp_path / "mysearch_2026.toml")
+    assert c.name == "mysearch_2026"
+    lim = c.limit([0.02, 0.07, 0.1], model("B-L"))
+    assert lim[0] > 0
+    assert lim[1] != lim[1]  # NaN between segments

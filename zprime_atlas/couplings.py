@@ -245,6 +245,8 @@ def effective_couplings(
 ) -> dict[str, NDArray]:
     """g_f = g_X x_f + eps e Q_f for every fermion key (neutrinos: g_X x_nu).
 
+    A model with a dark sector (:meth:`Model.with_dark_sector`) also gets key ``"dark"``: g_X x_dark.
+
     All arguments broadcast (model batch, g_X, eps, q2 [GeV^2]). Real arrays, except complex for
     ``eps="loop"`` (imaginary parts non-zero only above a fermion-pair threshold of the loop).
     """
@@ -255,4 +257,6 @@ def effective_couplings(
     for f in FERMIONS:
         gx = g * model.charge(f)
         out[f] = gx if f in NEUTRINOS else gx + e_eps * ELECTRIC_CHARGE[f]
+    if model.has_dark_sector:
+        out["dark"] = g * model.x_dark  # a dark fermion has no electric charge: no eps term
     return out

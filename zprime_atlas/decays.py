@@ -93,9 +93,11 @@ __all__ = [
     "branching_ratios",
     "hadronic_widths",
     "lifetime",
+    "total_from_widths",
     "total_width",
     "vmd_curve",
     "widths",
+    "widths_from_couplings",
 ]
 
 #: Mass [GeV] where the light-quark hadronic width switches from VMD (below) to perturbative
@@ -106,9 +108,11 @@ M_JOIN: float = 2.0
 #: three neutrino flavours; ``hadrons`` is every quark/hadron final state (VMD light hadrons below
 #: M_JOIN, perturbative u, d, s at and above it, plus ``c_c``, ``b_b`` and ``t_t``, which are also
 #: listed on their own). The total width is e_e + mu_mu + tau_tau + nu_nu + hadrons.
+#: ``dark`` is X -> chi chibar of a user-declared dark fermion (Model.with_dark_sector), zero
+#: otherwise; ``invisible`` = nu_nu + dark.
 CHANNELS: tuple[str, ...] = (
     "e_e", "mu_mu", "tau_tau", "nu_e_nu_e", "nu_mu_nu_mu", "nu_tau_nu_tau", "nu_nu",
-    "c_c", "b_b", "t_t", "hadrons",
+    "c_c", "b_b", "t_t", "hadrons", "dark", "invisible",
 )  # fmt: skip
 
 #: VMD final states returned by :func:`hadronic_widths` (plus ``u_d_s``, the perturbative light
@@ -118,7 +122,7 @@ HADRONIC_STATES: tuple[str, ...] = (
     "other",
 )  # fmt: skip
 
-_CHANNELS_IN_TOTAL = ("e_e", "mu_mu", "tau_tau", "nu_nu", "hadrons")
+_CHANNELS_IN_TOTAL = ("e_e", "mu_mu", "tau_tau", "nu_nu", "hadrons", "dark")
 _LEPTON_CHANNELS = {"e": "e_e", "mu": "mu_mu", "tau": "tau_tau"}
 _NEUTRINO_CHANNELS = {"nu_e": "nu_e_nu_e", "nu_mu": "nu_mu_nu_mu", "nu_tau": "nu_tau_nu_tau"}
 _HEAVY_QUARKS = {"c": "c_c", "b": "b_b", "t": "t_t"}
@@ -346,6 +350,7 @@ class _Setup:
     g: dict[str, NDArray]
     shape: tuple[int, ...]
     qcd: NDArray[np.float64]  # 1 + alpha_s(max(m, M_JOIN))/pi, mass shape
+    m_dark: float = 0.0
     _kernels: dict[float, NDArray[np.float64] | None] = field(default_factory=dict)
 
     def kernel(self, m_f: float) -> NDArray[np.float64] | None:
@@ -366,9 +371,15 @@ def _setup(
     mdl = _as_model(model)
     m = as_mass(m_X)
     g = effective_couplings(mdl, g_X, eps=eps, eps_over_g=eps_over_g, q2=m * m, loop_scale=loop_scale)
-    shape = np.broadcast_shapes(m.shape, mdl.shape, *(v.shape for v in g.values()))
+    return _setup_from_couplings(g, m, mdl.m_dark, mdl.shape)
+
+
+def _setup_from_couplings(
+    g: dict[str, NDArray], m: NDArray[np.float64], m_dark: float = 0.0, shape: tuple = ()
+) -> _Setup:
+    shape = np.broadcast_shapes(m.shape, shape, *(np.shape(v) for v in g.values()))
     qcd = 1.0 + alpha_s(np.maximum(m, M_JOIN)) / math.pi
-    return _Setup(m=m, g=g, shape=shape, qcd=qcd)
+    return _Setup(m=m, g=g, shape=shape, qcd=qcd, m_dark=m_dark)
 
 
 def _vmd_amplitudes(g: dict[str, NDArray]) -> tuple[NDArray, NDArray, NDArray]:
@@ -446,6 +457,9 @@ def _widths(s: _Setup) -> dict[str, NDArray[np.float64]]:
         hadrons = _add(hadrons, vmd)
     hadrons = _add(hadrons, _light_quark_pert(s))
     out["hadrons"] = _own(_full(0.0 if hadrons is None else hadrons, shape), out)
+    dark_kern = s.kernel(s.m_dark) if "dark" in g else None
+    out["dark"] = _full(0.0 if dark_kern is None else _abs2(g["dark"]) * dark_kern, shape)
+    out["invisible"] = out["nu_nu"] + out["dark"]
     return {c: out[c] for c in CHANNELS}
 
 
@@ -454,6 +468,25 @@ def _total(w: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
     for channel in _CHANNELS_IN_TOTAL[1:]:
         total += w[channel]
     return total
+
+
+def widths_from_couplings(
+    couplings: dict[str, ArrayLike], m_X: ArrayLike, m_dark: float = 0.0
+) -> dict[str, NDArray[np.float64]]:
+    """Partial widths [GeV] from effective couplings already evaluated at q^2 = m_X^2.
+
+    ``couplings`` is the dict of :func:`~zprime_atlas.couplings.effective_couplings` (for callers
+    that also need the couplings, e.g. recasts); ``m_dark`` is the dark fermion's mass [GeV].
+    Same keys as :func:`widths`.
+    """
+    m = as_mass(m_X)
+    g = {k: np.asarray(v) for k, v in couplings.items()}
+    return _widths(_setup_from_couplings(g, m, m_dark))
+
+
+def total_from_widths(w: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
+    """Total width [GeV] from a :func:`widths` dict (e_e + mu_mu + tau_tau + nu_nu + hadrons + dark)."""
+    return _total(w)
 
 
 # -- public API -------------------------------------------------------------------------------
@@ -538,7 +571,7 @@ def total_width(
     eps_over_g: ArrayLike | None = None,
     loop_scale: float | None = None,
 ) -> NDArray[np.float64]:
-    """Total width [GeV] = e_e + mu_mu + tau_tau + nu_nu + hadrons (arguments as in :func:`widths`)."""
+    """Total width [GeV] = e_e + mu_mu + tau_tau + nu_nu + hadrons + dark (arguments: :func:`widths`)."""
     return _total(widths(model, m_X, g_X, eps, eps_over_g, loop_scale))
 
 

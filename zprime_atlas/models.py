@@ -102,6 +102,10 @@ class Model:
         self._generators: dict[str, NDArray[np.float64]] | None = None
         #: Free-form metadata of a model family (e.g. the alpha and R axes of :func:`alpha_r`).
         self.family: dict[str, Any] = {}
+        #: Charge of a light dark-sector Dirac fermion chi (X -> chi chibar is invisible), and its
+        #: mass in GeV; set with :meth:`with_dark_sector`. Zero charge: no dark decays.
+        self.x_dark: NDArray[np.float64] = np.zeros(())
+        self.m_dark: float = 0.0
 
     # -- construction --------------------------------------------------------------------------
 
@@ -246,6 +250,36 @@ class Model:
                 f"{float(a):g} (must be 0 with one charge per SU(2) doublet)"
             )
 
+    def with_dark_sector(self, x_dark: ArrayLike, m_dark: float = 0.0) -> Model:
+        """A copy whose X also decays to a dark Dirac fermion chi of charge x_dark and mass m_dark.
+
+        Gamma(X -> chi chibar) = |g_X x_dark|^2 m_X/(12 pi) (1 + 2 r) sqrt(1 - 4 r), r = m_dark^2/m_X^2
+        (GeV). It counts as invisible in :mod:`~zprime_atlas.decays` and in invisible-mode recasts.
+        """
+        x = _as_charge(x_dark, "the dark fermion")
+        m = float(m_dark)
+        if not math.isfinite(m) or m < 0:
+            raise ValueError(f"dark fermion mass m_dark must be >= 0 GeV, got {m_dark!r}")
+        new = self._copy()
+        new.x_dark = x
+        new.m_dark = m
+        new._shape = np.broadcast_shapes(new._shape, x.shape)
+        return new
+
+    @property
+    def has_dark_sector(self) -> bool:
+        return bool(np.any(self.x_dark != 0))
+
+    def _copy(self) -> Model:
+        """A shallow copy (charge arrays are shared; they are never modified in place)."""
+        new = Model(self._charges, name=self.name)
+        new._generators = self._generators
+        new._labels = self._labels
+        new.family = dict(self.family)
+        new.x_dark = self.x_dark
+        new.m_dark = self.m_dark
+        return new
+
     # -- batch helpers -------------------------------------------------------------------------
 
     def reshape(self, *shape: int) -> Model:
@@ -259,6 +293,8 @@ class Model:
         if self._labels is not None:
             new._labels = np.broadcast_to(self._labels, self._shape).reshape(*shape)
         new.family = dict(self.family)
+        new.x_dark = np.broadcast_to(self.x_dark, self._shape).reshape(*shape)
+        new.m_dark = self.m_dark
         return new
 
     def __getitem__(self, index: Any) -> Model:
@@ -271,6 +307,8 @@ class Model:
             }
         if self._labels is not None:
             new._labels = np.broadcast_to(self._labels, self._shape)[index]
+        new.x_dark = np.asarray(np.broadcast_to(self.x_dark, self._shape)[index])
+        new.m_dark = self.m_dark
         if new._shape == ():
             # A single member is named by its own label, not by the batch it came from.
             new.name = str(np.broadcast_to(self.labels, self._shape)[index])
@@ -285,10 +323,16 @@ class Model:
         return self.scaled(-1.0)
 
     def scaled(self, k: ArrayLike) -> Model:
-        """The model with every charge multiplied by k (same physics with g_X -> g_X/k)."""
+        """The model with every charge (dark fermion included) multiplied by k.
+
+        Same physics with g_X -> g_X/k.
+        """
         new = Model({f: c * k for f, c in self._charges.items()}, name=None)
         if self._generators is not None:
             new._generators = {g: v * k for g, v in self._generators.items()}
+        new.x_dark = self.x_dark * k
+        new.m_dark = self.m_dark
+        new._shape = np.broadcast_shapes(new._shape, np.shape(new.x_dark))
         return new
 
     def __repr__(self) -> str:

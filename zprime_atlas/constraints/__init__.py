@@ -1,9 +1,11 @@
 """Registry of constraints: ``names()``, ``get(name)``, ``all()``, ``register(constraint)``.
 
-The registry is filled once, on first use, in a fixed order: the built-in constraint modules, then
-third-party plugins from the entry-point group ``zprime_atlas.constraints``. An entry point may
-name a :class:`Constraint` instance, a Constraint subclass (instantiated without arguments), or a
-callable returning an iterable of constraints. A plugin that fails to load, or whose name clashes
+The registry is filled once, on first use, in a fixed order: the built-in constraint modules, the
+recast files (:mod:`zprime_atlas.recast`: the package's ``recasts/`` folder, then the folders named
+in ``$ZPRIME_ATLAS_RECASTS``), then third-party plugins from the entry-point group
+``zprime_atlas.constraints``. An entry point may name a :class:`Constraint` instance, a
+Constraint subclass (instantiated without arguments), or a callable returning an iterable of
+constraints. A plugin that fails to load, or whose name clashes
 with one already registered, is skipped with a warning naming it: it never breaks the others.
 """
 
@@ -25,6 +27,7 @@ __all__ = [
     "names",
     "origin",
     "register",
+    "reload",
 ]
 
 ENTRY_POINT_GROUP = "zprime_atlas.constraints"
@@ -57,6 +60,16 @@ class _Registry:
         self._loaded = True
         for c in _builtin_constraints():
             self._add(c, "built-in")
+        from ..recast import discover_recasts  # late import: recast builds on this package
+
+        recasts, problems = discover_recasts()
+        for problem in problems:
+            warnings.warn(f"recast skipped: {problem}", RuntimeWarning, stacklevel=3)
+        for c in recasts:
+            try:
+                self._add(c, f"recast file {c.meta_path}")
+            except ValueError as exc:
+                warnings.warn(f"recast skipped: {exc}", RuntimeWarning, stacklevel=3)
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             dist = getattr(ep.dist, "name", "unknown distribution")
             origin = f"plugin {ep.name!r} ({dist})"
@@ -65,6 +78,12 @@ class _Registry:
                     self._add(c, origin)
             except Exception as exc:  # a broken plugin must not take the registry down
                 warnings.warn(f"constraint {origin} was skipped: {exc}", RuntimeWarning, stacklevel=3)
+
+    def reload(self) -> None:
+        self._items.clear()
+        self._origins.clear()
+        self._loaded = False
+        self._load()
 
     def names(self) -> list[str]:
         self._load()
@@ -123,6 +142,11 @@ def all() -> list[Constraint]:
 def origin(name: str) -> str:
     """Where a constraint came from: ``built-in``, a plugin, or ``user``."""
     return _REGISTRY.origin(name)
+
+
+def reload() -> None:
+    """Rebuild the registry (re-reads recast folders, ``$ZPRIME_ATLAS_RECASTS`` and plugins)."""
+    _REGISTRY.reload()
 
 
 def register(constraint: Constraint, replace: bool = False) -> None:

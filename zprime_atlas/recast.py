@@ -1,0 +1,850 @@
+r"""Recast a published limit on a reference model to any U(1)_X: the Darkcast method, vectorized.
+
+A search reports, per mass m, the largest allowed coupling g_ref(m) of a reference model (the dark
+photon, whose couplings are eps e Q_f, so g_ref = eps_lim e; or a named model such as L_mu-L_tau
+with coupling g'). The signal yield of a model with coupling g is (Ilten, Soreq, Williams, Xue,
+arXiv:1801.04847; PHYSICS.md section 12)
+
+    N(m, g) ∝ P(m, g) · BR(X -> F, m) · E(tau(m, g)),
+
+with P the production factor of :mod:`zprime_atlas.production` (a sum over mechanisms weighted by the
+reference model's production fractions f_k(m)), F the detected final states and
+E(tau) = exp(-t0/tau) - exp(-t1/tau) the fraction of X decaying inside the fiducial proper-time
+window [t0, t1]. The exclusion ratio is
+
+    r = N_X(g) / N_ref(g_ref) = [sum_k f_k P_X,k / P_ref,k] · [BR_X(F) / BR_ref(F)] · [E_X / E_ref],
+
+with P_ref,k evaluated at g_ref (r >= 1: excluded at the experiment's CL). r is NaN outside the
+published mass range and inside vetoed mass windows (gaps between segments are never
+interpolated).
+
+Lifetime treatments (``lifetime.kind`` in a recast file):
+
+- ``prompt``: E = 1 for both models (the X decays well inside the resolution near the limit);
+- ``window``: fixed t0 and a t1 that may depend on mass, t1(m) = t1_ps + t1_gev_ps/(m - m_threshold)
+  (the LHCb prompt-like selection);
+- ``displaced``: a two-sided island [g_lower, g_upper] (beam dumps, NA64 visible). t1 = t0 (1 + L_d/L_s)
+  with L_d/L_s = ``decay_over_shield``, and t0 fixed per mass by requiring equal reference yields at
+  both ends of the island: g_l^2 E(tau(g_l)) = g_u^2 E(tau(g_u)).
+
+Invisible final states are X -> nu nubar (all flavours) plus a user-declared dark-sector width
+(:meth:`~zprime_atlas.models.Model.with_dark_sector`). Published invisible dark-photon curves
+assume BR(A' -> invisible) = 1: recast files say so with ``reference_branching_ratio = 1.0``.
+
+Limits: with eps proportional to g_X (``eps_over_g`` or ``eps="loop"``) every rate scales as g^2 and
+the branching ratios do not depend on g, so a prompt limit is closed form, g_lim = 1/sqrt(r(g=1)); a
+window or displaced limit is a one-dimensional root find in g, done by vectorized bisection. A fixed
+eps (g-independent) makes r a general function of g: the smallest excluded g is found by scanning a
+log grid of g and bisecting the first crossing, all as array operations.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import os
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import decays
+from ._validate import as_coupling, as_mass
+from .constants import E_CHARGE, FERMION_MASS, HBAR_GEV_S
+from .constraints.base import Constraint, ConstraintInfo, limit_mixing
+from .couplings import Mixing, effective_couplings
+from .models import Model
+from .models import model as named_model
+from .production import MECHANISMS, production_factor
+
+__all__ = [
+    "ENV_VAR",
+    "Lifetime",
+    "LimitData",
+    "RecastConstraint",
+    "RecastFileError",
+    "discover_recasts",
+    "load_recast",
+    "read_limit_csv",
+    "recast_dirs",
+]
+
+#: Environment variable naming extra recast folders (os.pathsep-separated).
+ENV_VAR = "ZPRIME_ATLAS_RECASTS"
+
+_PS = 1e-12  # seconds per picosecond
+_INVISIBLE = "invisible"
+_VISIBLE_CHANNELS = ("e_e", "mu_mu", "tau_tau", "hadrons", "c_c", "b_b")
+_G_GRID = np.geomspace(1e-10, 1e3, 131)  # g_X grid for limits with a fixed eps
+_BISECTIONS = 60
+
+
+class RecastFileError(ValueError):
+    """A recast metadata or data file is malformed; the message names the file (and line)."""
+
+
+# -- data -----------------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class LimitData:
+    """A published limit curve: one-sided (``upper`` is None) or a two-sided island.
+
+    Masses in GeV, increasing. One-sided curves carry ``segments`` (gap-free pieces; no limit
+    between segments). Values are the coupling column (eps or g of the reference model).
+    """
+
+    path: Path
+    masses: NDArray[np.float64]
+    lower: NDArray[np.float64]
+    upper: NDArray[np.float64] | None
+    segments: NDArray[np.int64]
+    column: str
+
+    @property
+    def two_sided(self) -> bool:
+        return self.upper is not None
+
+    @property
+    def mass_range(self) -> tuple[float, float]:
+        return float(self.masses[0]), float(self.masses[-1])
+
+    def interpolate(self, m: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+        """(lower, upper) limit at masses m: linear in log-log inside a segment, NaN elsewhere.
+
+        For one-sided curves ``upper`` is +inf where ``lower`` is defined.
+        """
+        x = self.masses
+        seg = self.segments
+        idx = np.clip(np.searchsorted(x, m, side="right") - 1, 0, len(x) - 2)
+        x0, x1 = x[idx], x[idx + 1]
+        inside = (m >= x0) & (m <= x1) & (seg[idx] == seg[idx + 1])
+        # An exact tabulated mass at a segment end is defined even when the next segment starts.
+        at_node = np.isclose(m, x0, rtol=1e-12, atol=0.0)
+        inside |= (m >= x[0]) & (m <= x[-1]) & at_node
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(x1 > x0, np.log(m / x0) / np.log(x1 / x0), 0.0)
+        w = np.where(at_node, 0.0, np.clip(w, 0.0, 1.0))
+
+        def interp(y: NDArray[np.float64]) -> NDArray[np.float64]:
+            ly = np.log(y)
+            val = np.exp(ly[idx] + w * (ly[idx + 1] - ly[idx]))
+            return np.where(inside, val, np.nan)
+
+        lo = interp(self.lower)
+        hi = interp(self.upper) if self.upper is not None else np.where(inside, math.inf, np.nan)
+        return lo, hi
+
+
+def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and data rows (with 1-based line numbers) of a '#'-commented CSV file."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise RecastFileError(f"{path}: cannot read the data file ({exc.strerror})") from None
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        fields = next(csv.reader(io.StringIO(stripped)))
+        fields = [f.strip() for f in fields]
+        if header is None:
+            header = fields
+            header_line = lineno
+        else:
+            if len(fields) != len(header):
+                raise RecastFileError(
+                    f"{path}:{lineno}: expected {len(header)} columns ({', '.join(header)}), "
+                    f"got {len(fields)}"
+                )
+            rows.append((lineno, fields))
+    if header is None:
+        raise RecastFileError(f"{path}: no header row")
+    if not rows:
+        raise RecastFileError(f"{path}:{header_line}: no data rows after the header")
+    return header, rows
+
+
+def _float_cell(path: Path, lineno: int, column: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise RecastFileError(f"{path}:{lineno}: {column} = {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise RecastFileError(f"{path}:{lineno}: {column} = {text!r} is not finite")
+    return value
+
+
+def read_limit_csv(path: Path, column: str) -> LimitData:
+    """Read and validate a limit data file (format: DESIGN.md section 6).
+
+    One-sided: ``segment,m_GeV,<column>[,<column>_binmin,<column>_binmax]``; two-sided:
+    ``m_GeV,<column>_lower,<column>_upper``. Masses must increase, limits must be positive.
+    """
+    path = Path(path)
+    header, rows = _read_csv_rows(path)
+    if "m_GeV" not in header:
+        raise RecastFileError(f"{path}: missing column 'm_GeV' (header: {', '.join(header)})")
+    two_sided = f"{column}_lower" in header or f"{column}_upper" in header
+    if two_sided:
+        needed = ["m_GeV", f"{column}_lower", f"{column}_upper"]
+    else:
+        needed = ["segment", "m_GeV", column]
+    missing = [c for c in needed if c not in header]
+    if missing:
+        raise RecastFileError(
+            f"{path}: missing column {missing[0]!r} (header: {', '.join(header)}; the metadata's "
+            f"coupling needs column {column!r})"
+        )
+    col = {name: header.index(name) for name in needed}
+    masses, lower, upper, segments = [], [], [], []
+    for lineno, fields in rows:
+        m = _float_cell(path, lineno, "m_GeV", fields[col["m_GeV"]])
+        if m <= 0:
+            raise RecastFileError(f"{path}:{lineno}: mass {m:g} GeV is not positive")
+        if masses and m <= masses[-1]:
+            raise RecastFileError(
+                f"{path}:{lineno}: masses must increase, but {m:g} GeV follows {masses[-1]:g} GeV"
+            )
+        masses.append(m)
+        if two_sided:
+            lo = _float_cell(path, lineno, f"{column}_lower", fields[col[f"{column}_lower"]])
+            hi = _float_cell(path, lineno, f"{column}_upper", fields[col[f"{column}_upper"]])
+            if lo <= 0 or hi <= 0:
+                raise RecastFileError(f"{path}:{lineno}: limits must be positive, got {lo}, {hi}")
+            if hi <= lo:
+                raise RecastFileError(
+                    f"{path}:{lineno}: upper edge {hi:g} is not above lower edge {lo:g}"
+                )
+            lower.append(lo)
+            upper.append(hi)
+            segments.append(0)
+        else:
+            y = _float_cell(path, lineno, column, fields[col[column]])
+            if y <= 0:
+                raise RecastFileError(f"{path}:{lineno}: limit {column} = {y:g} is not positive")
+            seg_text = fields[col["segment"]]
+            try:
+                seg = int(seg_text)
+            except ValueError:
+                raise RecastFileError(
+                    f"{path}:{lineno}: segment {seg_text!r} is not an integer"
+                ) from None
+            if segments and seg < segments[-1]:
+                raise RecastFileError(f"{path}:{lineno}: segment numbers must not decrease")
+            lower.append(y)
+            segments.append(seg)
+    if len(masses) < 2:
+        raise RecastFileError(f"{path}: at least two data rows are needed")
+    return LimitData(
+        path=path,
+        masses=np.array(masses),
+        lower=np.array(lower),
+        upper=np.array(upper) if two_sided else None,
+        segments=np.array(segments, dtype=np.int64),
+        column=column,
+    )
+
+
+@dataclass(frozen=True)
+class ProductionFractions:
+    """Per-mass fractions f_k(m) of the reference signal from each mechanism (linear in m).
+
+    The fractions are normalised to their sum at each mass: the tabulated mechanisms need not add up
+    to 1 (the LHCb table sums to 0.907-1.000), and the untabulated remainder is taken to follow the
+    same mix. Without this, a dark photon recast onto itself would not return the input limit.
+    """
+
+    path: Path
+    masses: NDArray[np.float64]
+    fractions: dict[str, NDArray[np.float64]]
+
+    def __call__(self, m: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+        total = sum(self.fractions.values())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return {
+                k: np.interp(m, self.masses, np.where(total > 0, f / total, 0.0),
+                             left=np.nan, right=np.nan)
+                for k, f in self.fractions.items()
+            }  # fmt: skip
+
+
+def read_fractions_csv(path: Path) -> ProductionFractions:
+    """Read a production-fractions file: ``m_GeV,<mechanism>,...`` with fractions in [0, 1]."""
+    header, rows = _read_csv_rows(path)
+    if not header or header[0] != "m_GeV":
+        raise RecastFileError(f"{path}: the first column must be 'm_GeV'")
+    for name in header[1:]:
+        if name not in MECHANISMS:
+            raise RecastFileError(
+                f"{path}: unknown production mechanism {name!r}; known: " + ", ".join(MECHANISMS)
+            )
+    table = []
+    for lineno, fields in rows:
+        values = [_float_cell(path, lineno, c, t) for c, t in zip(header, fields, strict=True)]
+        if table and values[0] <= table[-1][0]:
+            raise RecastFileError(f"{path}:{lineno}: masses must increase")
+        if any(v < 0 or v > 1 + 1e-9 for v in values[1:]):
+            raise RecastFileError(f"{path}:{lineno}: fractions must lie in [0, 1]")
+        table.append(values)
+    arr = np.array(table)
+    return ProductionFractions(
+        path=path,
+        masses=arr[:, 0],
+        fractions={name: arr[:, i + 1] for i, name in enumerate(header[1:])},
+    )
+
+
+# -- lifetime acceptance ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """Proper-time acceptance window of the search (see the module docstring).
+
+    ``kind``: ``prompt``, ``window`` (t0_ps, t1_ps, optional t1_gev_ps and t1_threshold_gev:
+    t1 = t1_ps + t1_gev_ps/(m - t1_threshold_gev)) or ``displaced`` (decay_over_shield).
+    """
+
+    kind: str
+    t0_ps: float = 0.0
+    t1_ps: float = math.inf
+    t1_gev_ps: float = 0.0
+    t1_threshold_gev: float = 0.0
+    decay_over_shield: float = 0.0
+
+    def window(self, m: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+        """(t0, t1) in seconds for a ``window`` kind, per mass."""
+        t0 = np.full(m.shape, self.t0_ps * _PS)
+        with np.errstate(divide="ignore"):
+            extra = np.where(self.t1_gev_ps != 0.0, self.t1_gev_ps / (m - self.t1_threshold_gev), 0.0)
+        return t0, (self.t1_ps + extra) * _PS
+
+
+def acceptance(tau: NDArray, t0: NDArray, t1: NDArray) -> NDArray[np.float64]:
+    """E = exp(-t0/tau) - exp(-t1/tau): fraction of decays inside [t0, t1] (tau = inf gives 0)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        inv = np.where(np.isfinite(tau), 1.0 / tau, 0.0)
+        return np.exp(-t0 * inv) - np.exp(-np.where(np.isinf(t1), math.inf, t1) * inv)
+
+
+def _bisect(
+    f: Callable[[NDArray], NDArray], lo: NDArray, hi: NDArray, iterations: int = _BISECTIONS
+) -> NDArray:
+    """Vectorized bisection in log space for f(lo) < 0 <= f(hi), elementwise (arrays)."""
+    lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
+    for _ in range(iterations):
+        mid = np.sqrt(lo * hi)
+        up = f(mid) >= 0
+        hi = np.where(up, mid, hi)
+        lo = np.where(up, lo, mid)
+    return np.sqrt(lo * hi)
+
+
+# -- metadata and the constraint -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecastMetadata:
+    """The content of a recast TOML file (keys: DESIGN.md section 6)."""
+
+    name: str
+    title: str
+    experiment: str
+    arxiv: tuple[str, ...]
+    journal: str
+    cl: float
+    data: str
+    reference: str
+    coupling: str
+    production: tuple[str, ...]
+    production_fractions: str | None
+    final_states: tuple[str, ...]
+    lifetime: Lifetime
+    provenance: str
+    notes: str = ""
+    reference_branching_ratio: float | None = None
+    supersedes: tuple[str, ...] = ()
+    status: str = "published"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_ALLOWED_KEYS = {
+    "name", "title", "experiment", "arxiv", "journal", "cl", "data", "reference", "coupling",
+    "production", "production_fractions", "final_states", "lifetime", "provenance", "notes",
+    "reference_branching_ratio", "supersedes", "status", "inspire",
+}  # fmt: skip
+
+
+def _parse_metadata(path: Path) -> RecastMetadata:
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise RecastFileError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise RecastFileError(f"{path}: cannot read ({exc.strerror})") from None
+
+    def need(key: str, kind: type | tuple[type, ...]) -> Any:
+        if key not in raw:
+            raise RecastFileError(f"{path}: missing key {key!r}")
+        value = raw[key]
+        if not isinstance(value, kind):
+            raise RecastFileError(f"{path}: key {key!r} has the wrong type ({value!r})")
+        return value
+
+    unknown = sorted(set(raw) - _ALLOWED_KEYS)
+    if unknown:
+        raise RecastFileError(f"{path}: unknown key {unknown[0]!r}")
+    name = need("name", str)
+    if not name.replace("_", "").isalnum() or name.lower() != name:
+        raise RecastFileError(f"{path}: name {name!r} must be lower_snake_case")
+    arxiv = need("arxiv", list)
+    cl = float(need("cl", (int, float)))
+    if not 0 < cl < 1:
+        raise RecastFileError(f"{path}: cl = {cl} must lie between 0 and 1 (e.g. 0.90)")
+    coupling = need("coupling", str)
+    if coupling not in ("eps", "g"):
+        raise RecastFileError(f"{path}: coupling must be 'eps' or 'g', got {coupling!r}")
+    reference = need("reference", str)
+    try:
+        named_model(reference)
+    except ValueError as exc:
+        raise RecastFileError(f"{path}: reference model: {exc}") from None
+    if coupling == "eps" and named_model(reference).name != "dark-photon":
+        raise RecastFileError(f"{path}: coupling 'eps' needs reference 'dark-photon'")
+    fractions = raw.get("production_fractions")
+    production = raw.get("production")
+    if (fractions is None) == (production is None):
+        raise RecastFileError(f"{path}: give exactly one of 'production' and 'production_fractions'")
+    if production is not None:
+        if not isinstance(production, list) or not production:
+            raise RecastFileError(f"{path}: 'production' must be a non-empty list of mechanisms")
+        for mech in production:
+            if mech not in MECHANISMS:
+                raise RecastFileError(
+                    f"{path}: unknown production mechanism {mech!r}; known: " + ", ".join(MECHANISMS)
+                )
+    finals = raw.get("final_states")
+    if finals is None:
+        raise RecastFileError(f"{path}: missing key 'final_states'")
+    finals = [finals] if isinstance(finals, str) else finals
+    if not isinstance(finals, list) or not finals:
+        raise RecastFileError(f"{path}: 'final_states' must be a channel list or 'invisible'")
+    for fs in finals:
+        if fs != _INVISIBLE and fs not in _VISIBLE_CHANNELS:
+            raise RecastFileError(
+                f"{path}: unknown final state {fs!r}; use 'invisible' or channels of "
+                + ", ".join(_VISIBLE_CHANNELS)
+            )
+    if _INVISIBLE in finals and len(finals) > 1:
+        raise RecastFileError(f"{path}: 'invisible' cannot be combined with visible channels")
+    lifetime = _parse_lifetime(path, raw.get("lifetime", {"kind": "prompt"}))
+    ref_br = raw.get("reference_branching_ratio")
+    if ref_br is not None and not (isinstance(ref_br, (int, float)) and 0 < ref_br <= 1):
+        raise RecastFileError(f"{path}: reference_branching_ratio must lie in (0, 1]")
+    return RecastMetadata(
+        name=name,
+        title=need("title", str),
+        experiment=need("experiment", str),
+        arxiv=tuple(str(a) for a in arxiv),
+        journal=str(raw.get("journal", "")),
+        cl=cl,
+        data=need("data", str),
+        reference=reference,
+        coupling=coupling,
+        production=tuple(production or ()),
+        production_fractions=fractions,
+        final_states=tuple(finals),
+        lifetime=lifetime,
+        provenance=need("provenance", str),
+        notes=str(raw.get("notes", "")),
+        reference_branching_ratio=None if ref_br is None else float(ref_br),
+        supersedes=tuple(raw.get("supersedes", ())),
+        status=str(raw.get("status", "published")),
+        extra={k: raw[k] for k in ("inspire",) if k in raw},
+    )
+
+
+def _parse_lifetime(path: Path, spec: Any) -> Lifetime:
+    if not isinstance(spec, dict) or "kind" not in spec:
+        raise RecastFileError(f"{path}: 'lifetime' must be a table with a 'kind'")
+    kind = spec["kind"]
+    if kind == "prompt":
+        return Lifetime("prompt")
+    if kind == "window":
+        threshold = spec.get("t1_threshold", 0.0)
+        if isinstance(threshold, str):  # a channel: its pair threshold, e.g. "mu_mu" -> 2 m_mu
+            fermion = threshold.split("_")[0]
+            if threshold not in ("e_e", "mu_mu", "tau_tau"):
+                raise RecastFileError(f"{path}: t1_threshold {threshold!r} is not a lepton pair")
+            threshold = 2.0 * FERMION_MASS[fermion]
+        t1 = float(spec.get("t1_ps", math.inf))
+        t0 = float(spec.get("t0_ps", 0.0))
+        if not t1 > t0 >= 0:
+            raise RecastFileError(f"{path}: lifetime window needs 0 <= t0_ps < t1_ps")
+        return Lifetime(
+            "window",
+            t0_ps=t0,
+            t1_ps=t1,
+            t1_gev_ps=float(spec.get("t1_gev_ps", 0.0)),
+            t1_threshold_gev=float(threshold),
+        )
+    if kind == "displaced":
+        ratio = float(spec.get("decay_over_shield", 0.0))
+        if not ratio > 0:
+            raise RecastFileError(f"{path}: displaced lifetime needs decay_over_shield > 0")
+        return Lifetime("displaced", decay_over_shield=ratio)
+    raise RecastFileError(f"{path}: lifetime kind {kind!r} is not prompt, window or displaced")
+
+
+class RecastConstraint(Constraint):
+    """A constraint defined by a recast file pair (metadata TOML + limit CSV)."""
+
+    def __init__(self, meta: RecastMetadata, data: LimitData, meta_path: Path,
+                 fractions: ProductionFractions | None = None) -> None:  # fmt: skip
+        self.meta = meta
+        self.data = data
+        self.meta_path = meta_path
+        self.fractions = fractions
+        self.reference_model = named_model(meta.reference)
+        if data.two_sided and meta.lifetime.kind != "displaced":
+            raise RecastFileError(f"{meta_path}: a two-sided limit needs lifetime kind 'displaced'")
+        if meta.lifetime.kind == "displaced" and not data.two_sided:
+            raise RecastFileError(f"{meta_path}: a displaced lifetime needs a two-sided data file")
+        lo, hi = data.mass_range
+        if fractions is not None:
+            lo = max(lo, float(fractions.masses[0]))
+            hi = min(hi, float(fractions.masses[-1]))
+        coupling_text = (
+            "eps of the dark photon (g = eps e)" if meta.coupling == "eps" else
+            f"g of the {meta.reference} model"
+        )  # fmt: skip
+        self.info = ConstraintInfo(
+            name=meta.name,
+            title=meta.title,
+            citation=meta.arxiv,
+            mass_range=(lo, hi),
+            cl=meta.cl,
+            notes=(
+                f"Recast (Darkcast method) of the published {meta.cl:.0%} CL limit on "
+                f"{coupling_text}; production {self._production_text()}; final state "
+                f"{' + '.join(meta.final_states)}; lifetime {meta.lifetime.kind}. "
+                + (meta.notes + " " if meta.notes else "")
+                + f"Data: {meta.provenance}"
+            ),
+            verified=True,
+            journal=meta.journal,
+            extra={"experiment": meta.experiment, "status": meta.status},
+        )
+
+    def _production_text(self) -> str:
+        if self.fractions is not None:
+            return "mix of " + ", ".join(self.fractions.fractions) + " (per-mass fractions)"
+        return " + ".join(self.meta.production)
+
+    @property
+    def files(self) -> list[Path]:
+        """Every file this constraint reads (metadata, data, fractions)."""
+        out = [self.meta_path, self.data.path]
+        if self.fractions is not None:
+            out.append(self.fractions.path)
+        return out
+
+    def file_hashes(self) -> dict[str, str]:
+        """sha256 of every file this constraint reads, keyed by file name."""
+        return {p.name: _sha256(p) for p in self.files}
+
+    # -- the physics ---------------------------------------------------------------------------
+
+    def _weights(self, m: NDArray[np.float64], ref_couplings: dict) -> dict[str, NDArray]:
+        """Mechanism -> f_k(m) / P_ref,k(m, g = 1)."""
+        if self.fractions is not None:
+            frac = self.fractions(m)
+        else:
+            ref = {k: production_factor(k, ref_couplings, m) for k in self.meta.production}
+            total = sum(ref.values())
+            with np.errstate(divide="ignore", invalid="ignore"):
+                frac = {k: np.where(total > 0, v / total, np.nan) for k, v in ref.items()}
+        out = {}
+        for k, f in frac.items():
+            p_ref = production_factor(k, ref_couplings, m)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[k] = np.where(f > 0, f / p_ref, 0.0)
+            out[k] = np.where(np.isnan(f), np.nan, out[k])
+        return out
+
+    def _branching(self, widths: dict[str, NDArray]) -> NDArray[np.float64]:
+        if self.meta.final_states == (_INVISIBLE,):
+            part = widths["invisible"]  # nu nubar plus any declared dark-sector width
+        else:
+            part = sum(widths[c] for c in self.meta.final_states)
+        total = decays.total_from_widths(widths)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(total > 0, part / total, 0.0)
+
+    def _reference(self, m: NDArray[np.float64]) -> dict[str, NDArray]:
+        """Reference-model quantities per mass: weights, BR, width at g = 1, g_ref edges, t0, t1."""
+        ref = self.reference_model
+        g_lo, g_hi = self.data.interpolate(m)
+        if self.meta.coupling == "eps":
+            g_lo, g_hi = g_lo * E_CHARGE, g_hi * E_CHARGE
+        couplings = effective_couplings(ref, 1.0, q2=m * m)
+        widths = decays.widths(ref, m, 1.0)
+        br = self._branching(widths)
+        if self.meta.reference_branching_ratio is not None:
+            br = np.full(m.shape, self.meta.reference_branching_ratio)
+        width1 = decays.total_from_widths(widths)
+        # No statement outside the constraint's mass range, or where the reference model itself
+        # cannot give the signal (e.g. a tabulated point below the e+e- threshold).
+        lo_m, hi_m = self.mass_range
+        undefined = (m < lo_m) | (m > hi_m) | ~(br > 0)
+        g_lo = np.where(undefined, np.nan, g_lo)
+        g_hi = np.where(undefined, np.nan, g_hi)
+        out = {"weights": self._weights(m, couplings), "br": br, "width1": width1,
+               "g_lo": g_lo, "g_hi": g_hi}  # fmt: skip
+        kind = self.meta.lifetime.kind
+        if kind == "window":
+            out["t0"], out["t1"] = self.meta.lifetime.window(m)
+        elif kind == "displaced":
+            out["t0"], out["t1"] = self._displaced_window(width1, g_lo, g_hi)
+        if kind == "prompt" or self.meta.final_states == (_INVISIBLE,):
+            out["e_ref"] = np.ones(m.shape)
+        else:
+            tau_ref = _lifetime(width1 * g_lo**2)
+            out["e_ref"] = acceptance(tau_ref, out["t0"], out["t1"])
+        return out
+
+    def _displaced_window(self, width1: NDArray, g_lo: NDArray, g_hi: NDArray) -> tuple:
+        """t0, t1 [s] making the reference yields equal at both ends of the island."""
+        k = self.meta.lifetime.decay_over_shield + 1.0
+        ratio = (g_hi / g_lo) ** 2  # tau_lo / tau_hi
+        valid = np.isfinite(ratio) & (ratio > 1)
+        ratio = np.where(valid, ratio, 2.0)
+
+        # a = t0/tau_lo solves e^-a - e^-ka = ratio (e^-ratio a - e^-k ratio a).
+        def f(a: NDArray) -> NDArray:
+            return (np.exp(-a) - np.exp(-k * a)) - ratio * (np.exp(-ratio * a) - np.exp(-k * ratio * a))
+
+        lo = np.full(ratio.shape, 1e-12)
+        hi = np.full(ratio.shape, 1e3)
+        a = _bisect(f, lo, hi, iterations=80)
+        tau_lo = _lifetime(width1 * np.where(valid, g_lo, np.nan) ** 2)
+        t0 = a * tau_lo
+        return t0, k * t0
+
+    def _signal(self, m, g, model, mix, ref) -> NDArray[np.float64]:
+        """N_X / N_ref (r) for couplings g (arrays broadcast)."""
+        couplings = effective_couplings(model, g, eps=mix, q2=m * m, loop_scale=mix.loop_scale)
+        prod = 0.0
+        for k, w in ref["weights"].items():
+            prod = prod + w * production_factor(k, couplings, m)
+        widths = decays.widths_from_couplings(couplings, m, model.m_dark)
+        br = self._branching(widths)
+        if self.meta.lifetime.kind == "prompt" or self.meta.final_states == (_INVISIBLE,):
+            eff = 1.0
+        else:
+            eff = acceptance(_lifetime(decays.total_from_widths(widths)), ref["t0"], ref["t1"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = prod * br * eff / (ref["br"] * ref["e_ref"] * ref["g_lo"] ** 2)
+        return np.where(np.isnan(ref["g_lo"]), np.nan, r)
+
+    # -- public interface ----------------------------------------------------------------------
+
+    def ratio(
+        self,
+        m_X: ArrayLike,
+        g_X: ArrayLike,
+        model: Model,
+        eps: ArrayLike | str | None = 0.0,
+        eps_over_g: ArrayLike | None = None,
+        loop_scale: float | None = None,
+    ) -> NDArray[np.float64]:
+        """r = N_X(g_X) / N_ref(g_ref(m_X)) (module docstring); NaN where the search says nothing."""
+        m = as_mass(m_X)
+        g = as_coupling(g_X)
+        mix = Mixing.parse(eps, eps_over_g, loop_scale)
+        ref = self._reference(m)
+        r = self._signal(m, g, model, mix, ref)
+        shape = np.broadcast_shapes(r.shape, model.shape, m.shape, g.shape)
+        return np.broadcast_to(r, shape).copy()
+
+    def limit(
+        self,
+        m_X: ArrayLike,
+        model: Model,
+        eps_over_g: ArrayLike | None = 0.0,
+        eps: ArrayLike | str | None = None,
+        loop_scale: float | None = None,
+    ) -> NDArray[np.float64]:
+        """Smallest excluded g_X > 0 (NaN outside the published range, +inf if none excluded)."""
+        return self.excluded_intervals(m_X, model, eps_over_g, eps, loop_scale)[0][0]
+
+    def excluded_intervals(
+        self,
+        m_X: ArrayLike,
+        model: Model,
+        eps_over_g: ArrayLike | None = 0.0,
+        eps: ArrayLike | str | None = None,
+        loop_scale: float | None = None,
+    ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+        """Excluded g_X intervals [(lower, upper), ...] per point (two-sided searches: islands)."""
+        m = as_mass(m_X)
+        mix = limit_mixing(eps, eps_over_g, loop_scale)
+        ref = self._reference(m)
+        shape = np.broadcast_shapes(model.shape, m.shape, np.shape(mix.value))
+        nan_mask = np.broadcast_to(np.isnan(ref["g_lo"]), shape)
+        if mix.proportional or not np.any(np.asarray(mix.value)):
+            if not mix.proportional:
+                mix = Mixing("ratio", np.zeros(()), mix.loop_scale)
+            intervals = self._proportional_intervals(m, model, mix, ref, shape)
+        else:
+            intervals = self._scanned_intervals(m, model, mix, ref, shape)
+        return [(np.where(nan_mask, np.nan, lo), np.where(nan_mask, np.nan, hi)) for lo, hi in intervals]
+
+    def _proportional_intervals(self, m, model, mix, ref, shape):
+        """eps proportional to g: r(g) = g^2 C E(tau_1/g^2)/E_ref (closed form or bisection)."""
+        c = np.broadcast_to(self._signal(m, 1.0, model, mix, ref), shape)
+        kind = self.meta.lifetime.kind
+        invisible = self.meta.final_states == (_INVISIBLE,)
+        with np.errstate(divide="ignore"):
+            closed = np.where(c > 0, 1.0 / np.sqrt(c), math.inf)
+        if kind == "prompt" or invisible:
+            return [(closed, np.where(np.isfinite(closed), math.inf, math.inf))]
+
+        def r_minus_one(g: NDArray) -> NDArray:
+            return np.broadcast_to(self._signal(m, g, model, mix, ref), shape) - 1.0
+
+        if kind == "window":
+            # E rises with g (shorter lifetime): r is increasing; the prompt value bounds the root.
+            lo = np.where(np.isfinite(closed), closed, 1.0)
+            hi = np.where(np.isfinite(closed), closed * 1e6, 1.0)
+            finite_hi = r_minus_one(hi) >= 0
+            root = _bisect(r_minus_one, lo, hi)
+            out = np.where(np.isfinite(closed) & finite_hi, root, math.inf)
+            return [(out, np.full(shape, math.inf))]
+        # displaced island: find the peak of r in g, then both crossings.
+        g_peak = self._peak(r_minus_one, shape)
+        peak_excluded = r_minus_one(g_peak) >= 0
+        lo = _bisect(r_minus_one, np.full(shape, 1e-14), g_peak)
+        hi = _bisect(lambda g: -r_minus_one(g), g_peak, np.full(shape, 1e3))
+        lower = np.where(peak_excluded, lo, math.inf)
+        upper = np.where(peak_excluded, hi, math.inf)
+        return [(lower, upper)]
+
+    @staticmethod
+    def _peak(r_minus_one: Callable, shape: tuple) -> NDArray:
+        """g maximizing r on a log grid, refined by golden-section steps in log g."""
+        grid = np.geomspace(1e-14, 1e3, 171).reshape((-1,) + (1,) * len(shape))
+        values = np.stack([r_minus_one(np.broadcast_to(gv, shape)) for gv in grid])
+        best = np.argmax(np.nan_to_num(values, nan=-np.inf), axis=0)
+        lo = np.log(grid.reshape(-1)[np.clip(best - 1, 0, len(grid) - 1)])
+        hi = np.log(grid.reshape(-1)[np.clip(best + 1, 0, len(grid) - 1)])
+        invphi = (math.sqrt(5) - 1) / 2
+        for _ in range(40):
+            a = hi - invphi * (hi - lo)
+            b = lo + invphi * (hi - lo)
+            fa, fb = r_minus_one(np.exp(a)), r_minus_one(np.exp(b))
+            lo = np.where(fa < fb, a, lo)
+            hi = np.where(fa < fb, hi, b)
+        return np.exp(0.5 * (lo + hi))
+
+    def _scanned_intervals(self, m, model, mix, ref, shape):
+        """Fixed eps: scan a log grid of g, bisect every crossing; return the first interval(s)."""
+        grid = _G_GRID.reshape((-1,) + (1,) * len(shape))
+        values = np.stack([np.broadcast_to(self._signal(m, gv, model, mix, ref), shape) for gv in grid])
+        excluded = values >= 1.0
+        # Excluded at the smallest grid coupling: the mixing alone is excluded; limit 0.
+        starts_excluded = excluded[0]
+        rises = ~excluded[:-1] & excluded[1:]
+        any_rise = np.any(rises, axis=0)
+        first = np.argmax(rises, axis=0)
+        g = _G_GRID
+
+        def r_minus_one(gv: NDArray) -> NDArray:
+            return np.broadcast_to(self._signal(m, gv, model, mix, ref), shape) - 1.0
+
+        root = _bisect(r_minus_one, g[first], g[first + 1])
+        lower = np.where(starts_excluded, 0.0, np.where(any_rise, root, math.inf))
+        after = np.where(starts_excluded, -1, first)
+        idx = np.arange(len(g) - 1).reshape((-1,) + (1,) * len(shape))
+        falls = excluded[:-1] & ~excluded[1:] & (idx > after)
+        any_fall = np.any(falls, axis=0)
+        first_fall = np.argmax(falls, axis=0)
+        fall_root = _bisect(lambda gv: -r_minus_one(gv), g[first_fall], g[first_fall + 1])
+        upper = np.where(np.isfinite(lower) & any_fall, fall_root, math.inf)
+        return [(lower, upper)]
+
+
+def _lifetime(width: NDArray) -> NDArray[np.float64]:
+    with np.errstate(divide="ignore"):
+        return np.where(width > 0, HBAR_GEV_S / width, math.inf)
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+
+def load_recast(meta_path: str | os.PathLike[str]) -> RecastConstraint:
+    """Load one recast: the TOML metadata and the data file(s) it names (same folder)."""
+    meta_path = Path(meta_path)
+    meta = _parse_metadata(meta_path)
+    column = "eps" if meta.coupling == "eps" else "gprime"
+    data = read_limit_csv(meta_path.parent / meta.data, column)
+    fractions = None
+    if meta.production_fractions is not None:
+        fractions = read_fractions_csv(meta_path.parent / meta.production_fractions)
+    return RecastConstraint(meta, data, meta_path, fractions)
+
+
+def recast_dirs() -> list[Path]:
+    """Folders searched for recast files, in order: the package's, then ``$ZPRIME_ATLAS_RECASTS``.
+
+    The package folder is ``zprime_atlas/recasts`` in an installed wheel, or the top-level
+    ``recasts/`` of a source checkout.
+    """
+    dirs: list[Path] = []
+    packaged = Path(str(resources.files("zprime_atlas"))) / "recasts"
+    checkout = Path(__file__).resolve().parent.parent / "recasts"
+    if packaged.is_dir():
+        dirs.append(packaged)
+    elif checkout.is_dir():
+        dirs.append(checkout)
+    for entry in os.environ.get(ENV_VAR, "").split(os.pathsep):
+        if entry.strip():
+            dirs.append(Path(entry.strip()).expanduser())
+    return dirs
+
+
+def discover_recasts(
+    dirs: Sequence[Path] | None = None,
+) -> tuple[list[RecastConstraint], list[str]]:
+    """Load every ``*.toml`` in the recast folders; return (constraints, problems).
+
+    A malformed file is reported in ``problems`` (one sentence naming the file) and skipped: it never
+    takes the other recasts down. A folder named in the environment that does not exist is a problem
+    too.
+    """
+    constraints: list[RecastConstraint] = []
+    problems: list[str] = []
+    for folder in recast_dirs() if dirs is None else dirs:
+        if not folder.is_dir():
+            problems.append(f"recast folder {folder} does not exist")
+            continue
+        for meta_path in sorted(folder.glob("*.toml")):
+            try:
+                constraints.append(load_recast(meta_path))
+            except RecastFileError as exc:
+                problems.append(str(exc))
+    return constraints, problems
