@@ -645,21 +645,29 @@ class RecastConstraint(Constraint):
         t0 = a * tau_lo
         return t0, k * t0
 
-    def _signal(self, m, g, model, mix, ref) -> NDArray[np.float64]:
-        """N_X / N_ref (r) for couplings g (arrays broadcast)."""
+    def _prompt_signal_and_width(self, m, g, model, mix, ref) -> tuple[NDArray, NDArray]:
+        """(r without the lifetime factor, total width of X) for couplings g."""
         couplings = effective_couplings(model, g, eps=mix, q2=m * m, loop_scale=mix.loop_scale)
         prod = 0.0
         for k, w in ref["weights"].items():
             prod = prod + w * production_factor(k, couplings, m)
         widths = decays.widths_from_couplings(couplings, m, model.m_dark)
         br = self._branching(widths)
-        if self.meta.lifetime.kind == "prompt" or self.meta.final_states == (_INVISIBLE,):
-            eff = 1.0
-        else:
-            eff = acceptance(_lifetime(decays.total_from_widths(widths)), ref["t0"], ref["t1"])
         with np.errstate(divide="ignore", invalid="ignore"):
-            r = prod * br * eff / (ref["br"] * ref["e_ref"] * ref["g_lo"] ** 2)
-        return np.where(np.isnan(ref["g_lo"]), np.nan, r)
+            r = prod * br / (ref["br"] * ref["e_ref"] * ref["g_lo"] ** 2)
+        r = np.where(np.isnan(ref["g_lo"]), np.nan, r)
+        return r, decays.total_from_widths(widths)
+
+    @property
+    def _lifetime_matters(self) -> bool:
+        return self.meta.lifetime.kind != "prompt" and self.meta.final_states != (_INVISIBLE,)
+
+    def _signal(self, m, g, model, mix, ref) -> NDArray[np.float64]:
+        """N_X / N_ref (r) for couplings g (arrays broadcast)."""
+        r, width = self._prompt_signal_and_width(m, g, model, mix, ref)
+        if self._lifetime_matters:
+            r = r * acceptance(_lifetime(width), ref["t0"], ref["t1"])
+        return r
 
     # -- public interface ----------------------------------------------------------------------
 
@@ -716,16 +724,21 @@ class RecastConstraint(Constraint):
 
     def _proportional_intervals(self, m, model, mix, ref, shape):
         """eps proportional to g: r(g) = g^2 C E(tau_1/g^2)/E_ref (closed form or bisection)."""
-        c = np.broadcast_to(self._signal(m, 1.0, model, mix, ref), shape)
-        kind = self.meta.lifetime.kind
-        invisible = self.meta.final_states == (_INVISIBLE,)
+        # Every rate scales as g^2 and the branching ratios do not depend on g, so one evaluation
+        # at g = 1 gives r(g) = g^2 c E(tau_1 / g^2) with tau_1 the lifetime at g = 1.
+        c, width1 = self._prompt_signal_and_width(m, 1.0, model, mix, ref)
+        c = np.broadcast_to(c, shape)
+        tau1 = np.broadcast_to(_lifetime(width1), shape)
         with np.errstate(divide="ignore"):
             closed = np.where(c > 0, 1.0 / np.sqrt(c), math.inf)
-        if kind == "prompt" or invisible:
-            return [(closed, np.where(np.isfinite(closed), math.inf, math.inf))]
+        if not self._lifetime_matters:
+            return [(closed, np.full(shape, math.inf))]
+        kind = self.meta.lifetime.kind
+        t0, t1 = ref["t0"], ref["t1"]
 
         def r_minus_one(g: NDArray) -> NDArray:
-            return np.broadcast_to(self._signal(m, g, model, mix, ref), shape) - 1.0
+            g2 = np.asarray(g) ** 2
+            return c * g2 * acceptance(tau1 / g2, t0, t1) - 1.0
 
         if kind == "window":
             # E rises with g (shorter lifetime): r is increasing; the prompt value bounds the root.
