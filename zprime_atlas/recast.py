@@ -58,7 +58,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import decays
 from ._validate import as_coupling, as_mass
 from .constants import E_CHARGE, FERMION_MASS, HBAR_GEV_S
-from .constraints.base import Constraint, ConstraintInfo, limit_mixing
+from .constraints.base import Constraint, ConstraintInfo, bisect_log, intervals_by_scan, limit_mixing
 from .couplings import Mixing, effective_couplings
 from .models import Model
 from .models import model as named_model
@@ -82,8 +82,6 @@ ENV_VAR = "ZPRIME_ATLAS_RECASTS"
 _PS = 1e-12  # seconds per picosecond
 _INVISIBLE = "invisible"
 _VISIBLE_CHANNELS = ("e_e", "mu_mu", "tau_tau", "hadrons", "c_c", "b_b")
-_G_GRID = np.geomspace(1e-10, 1e3, 131)  # g_X grid for limits with a fixed eps
-_BISECTIONS = 60
 
 
 class RecastFileError(ValueError):
@@ -339,19 +337,6 @@ def acceptance(tau: NDArray, t0: NDArray, t1: NDArray) -> NDArray[np.float64]:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         inv = np.where(np.isfinite(tau), 1.0 / tau, 0.0)
         return np.exp(-t0 * inv) - np.exp(-np.where(np.isinf(t1), math.inf, t1) * inv)
-
-
-def _bisect(
-    f: Callable[[NDArray], NDArray], lo: NDArray, hi: NDArray, iterations: int = _BISECTIONS
-) -> NDArray:
-    """Vectorized bisection in log space for f(lo) < 0 <= f(hi), elementwise (arrays)."""
-    lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
-    for _ in range(iterations):
-        mid = np.sqrt(lo * hi)
-        up = f(mid) >= 0
-        hi = np.where(up, mid, hi)
-        lo = np.where(up, lo, mid)
-    return np.sqrt(lo * hi)
 
 
 # -- metadata and the constraint -------------------------------------------------------------------
@@ -640,7 +625,7 @@ class RecastConstraint(Constraint):
 
         lo = np.full(ratio.shape, 1e-12)
         hi = np.full(ratio.shape, 1e3)
-        a = _bisect(f, lo, hi, iterations=80)
+        a = bisect_log(f, lo, hi, iterations=80)
         tau_lo = _lifetime(width1 * np.where(valid, g_lo, np.nan) ** 2)
         t0 = a * tau_lo
         return t0, k * t0
@@ -745,14 +730,14 @@ class RecastConstraint(Constraint):
             lo = np.where(np.isfinite(closed), closed, 1.0)
             hi = np.where(np.isfinite(closed), closed * 1e6, 1.0)
             finite_hi = r_minus_one(hi) >= 0
-            root = _bisect(r_minus_one, lo, hi)
+            root = bisect_log(r_minus_one, lo, hi)
             out = np.where(np.isfinite(closed) & finite_hi, root, math.inf)
             return [(out, np.full(shape, math.inf))]
         # displaced island: find the peak of r in g, then both crossings.
         g_peak = self._peak(r_minus_one, shape)
         peak_excluded = r_minus_one(g_peak) >= 0
-        lo = _bisect(r_minus_one, np.full(shape, 1e-14), g_peak)
-        hi = _bisect(lambda g: -r_minus_one(g), g_peak, np.full(shape, 1e3))
+        lo = bisect_log(r_minus_one, np.full(shape, 1e-14), g_peak)
+        hi = bisect_log(lambda g: -r_minus_one(g), g_peak, np.full(shape, 1e3))
         lower = np.where(peak_excluded, lo, math.inf)
         upper = np.where(peak_excluded, hi, math.inf)
         return [(lower, upper)]
@@ -775,30 +760,8 @@ class RecastConstraint(Constraint):
         return np.exp(0.5 * (lo + hi))
 
     def _scanned_intervals(self, m, model, mix, ref, shape):
-        """Fixed eps: scan a log grid of g, bisect every crossing; return the first interval(s)."""
-        grid = _G_GRID.reshape((-1,) + (1,) * len(shape))
-        values = np.stack([np.broadcast_to(self._signal(m, gv, model, mix, ref), shape) for gv in grid])
-        excluded = values >= 1.0
-        # Excluded at the smallest grid coupling: the mixing alone is excluded; limit 0.
-        starts_excluded = excluded[0]
-        rises = ~excluded[:-1] & excluded[1:]
-        any_rise = np.any(rises, axis=0)
-        first = np.argmax(rises, axis=0)
-        g = _G_GRID
-
-        def r_minus_one(gv: NDArray) -> NDArray:
-            return np.broadcast_to(self._signal(m, gv, model, mix, ref), shape) - 1.0
-
-        root = _bisect(r_minus_one, g[first], g[first + 1])
-        lower = np.where(starts_excluded, 0.0, np.where(any_rise, root, math.inf))
-        after = np.where(starts_excluded, -1, first)
-        idx = np.arange(len(g) - 1).reshape((-1,) + (1,) * len(shape))
-        falls = excluded[:-1] & ~excluded[1:] & (idx > after)
-        any_fall = np.any(falls, axis=0)
-        first_fall = np.argmax(falls, axis=0)
-        fall_root = _bisect(lambda gv: -r_minus_one(gv), g[first_fall], g[first_fall + 1])
-        upper = np.where(np.isfinite(lower) & any_fall, fall_root, math.inf)
-        return [(lower, upper)]
+        """Fixed eps: scan a log grid of g and bisect the crossings (:func:`intervals_by_scan`)."""
+        return intervals_by_scan(lambda g: self._signal(m, g, model, mix, ref), shape)
 
 
 def _lifetime(width: NDArray) -> NDArray[np.float64]:
