@@ -24,10 +24,11 @@ mu bremsstrahlung)
 
 Generators (diagonals over u, d, s): T_rho0 = T_pi0 = (1, -1, 0)/2, T_omega = (1, 1, 0)/2,
 T_phi = (0, 0, 1)/sqrt 2, T_eta = (1, 1, -1)/sqrt 6, T_eta' = (1, 1, 2)/(2 sqrt 3), and
-T_gamma = (2, -1, -1)/3 (the quark charges). BW_V(m) = m_V^2 / (m_V^2 - m^2 - i m_V Gamma_V) is a
-fixed-width Breit-Wigner normalised to 1 at m = 0 (1801.04847 uses an energy-dependent width; the
-fixed width differs only near the rho peak and cancels in ratios between models with the same
-rho/omega mixture). Above a meson's kinematic limit (m > m_A - m_B) the experiment's production
+T_gamma = (2, -1, -1)/3 (the quark charges). BW_V(m) = m_V^2 / (m_V^2 - m^2 - i m Gamma_V) is the
+fixed-width Breit-Wigner of 1801.04847 eq. (A.2), equal to 1 at m = 0 (the width term carries the X
+mass; PHYSICS.md section 14's "m_V Gamma_V" is right only with a running width that vanishes below
+threshold). The energy-dependent width of 1801.04847 differs only near the rho peak and cancels in
+ratios between models with the same rho/omega mixture. Above a meson's kinematic limit (m > m_A - m_B) the experiment's production
 fractions vanish, so the factor is not set to zero here.
 
 Check (tested): for m -> 0 the vector-meson sum completes, sum_V T_V tr(T_V Q) = Q/2, so
@@ -101,7 +102,7 @@ def _trace(t: tuple[float, float, float], g: Mapping[str, NDArray]) -> NDArray:
 
 def _breit_wigner(vector: str, m: NDArray[np.float64]) -> NDArray[np.complex128]:
     m_v, width = _VECTORS[vector]
-    return m_v**2 / (m_v**2 - m**2 - 1j * m_v * width)
+    return m_v**2 / (m_v**2 - m**2 - 1j * m * width)
 
 
 def _abs2(z: ArrayLike) -> NDArray[np.float64]:
@@ -138,7 +139,8 @@ def production_factor(
         out = _abs2(2.0 * g["u"] + g["d"])
     else:
         raise ValueError(f"unknown production mechanism {mechanism!r}; known: " + ", ".join(MECHANISMS))
-    return np.broadcast_to(out, np.broadcast_shapes(np.shape(out), m.shape)).astype(np.float64)
+    shape = np.broadcast_shapes(np.shape(out), m.shape, *(np.shape(v) for v in g.values()))
+    return np.broadcast_to(out, shape).astype(np.float64)
 
 
 def production_factors(

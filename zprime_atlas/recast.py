@@ -670,7 +670,12 @@ class RecastConstraint(Constraint):
         g = as_coupling(g_X)
         mix = Mixing.parse(eps, eps_over_g, loop_scale)
         ref = self._reference(m)
-        r = self._signal(m, g, model, mix, ref)
+        if mix.proportional and not self._lifetime_matters:
+            # Rates scale as g^2 and branching ratios do not depend on g: evaluate once at g = 1
+            # (a scan over n couplings then costs one physics evaluation, not n).
+            r = self._prompt_signal_and_width(m, 1.0, model, mix, ref)[0] * g**2
+        else:
+            r = self._signal(m, g, model, mix, ref)
         shape = np.broadcast_shapes(r.shape, model.shape, m.shape, g.shape)
         return np.broadcast_to(r, shape).copy()
 
