@@ -28,8 +28,8 @@ T_gamma = (2, -1, -1)/3 (the quark charges). BW_V(m) = m_V^2 / (m_V^2 - m^2 - i 
 fixed-width Breit-Wigner of 1801.04847 eq. (A.2), equal to 1 at m = 0 (the width term carries the X
 mass; PHYSICS.md section 14's "m_V Gamma_V" is right only with a running width that vanishes below
 threshold). The energy-dependent width of 1801.04847 differs only near the rho peak and cancels in
-ratios between models with the same rho/omega mixture. Above a meson's kinematic limit (m > m_A - m_B) the experiment's production
-fractions vanish, so the factor is not set to zero here.
+ratios between models with the same rho/omega mixture. Above a meson's kinematic limit
+(m > m_A - m_B) the experiment's production fractions vanish, so the factor is not set to zero here.
 
 Check (tested): for m -> 0 the vector-meson sum completes, sum_V T_V tr(T_V Q) = Q/2, so
 pi0 -> gamma X follows the pi0 -> gamma gamma*
