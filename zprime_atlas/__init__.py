@@ -8,6 +8,7 @@ submodules :mod:`~zprime_atlas.decays`, :mod:`~zprime_atlas.gm2` and
 """
 
 from . import constants, constraints, couplings, decays, gm2, models
+from .engine import ScanResult, load, scan
 from ._version import __version__
 from .couplings import Mixing, effective_couplings, kinetic_mixing, loop_mixing_over_g
 from .models import Model, alpha_r, enumerate_models, model, model_names
@@ -15,6 +16,7 @@ from .models import Model, alpha_r, enumerate_models, model, model_names
 __all__ = [
     "Mixing",
     "Model",
+    "ScanResult",
     "__version__",
     "alpha_r",
     "constants",
@@ -25,8 +27,10 @@ __all__ = [
     "enumerate_models",
     "gm2",
     "kinetic_mixing",
+    "load",
     "loop_mixing_over_g",
     "model",
     "model_names",
     "models",
+    "scan",
 ]

@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 
 from .base import Constraint, ConstraintInfo, limit_mixing
 from .electron_gm2 import ElectronGM2
+from .nsi import NSIOscillation
 
 __all__ = [
     "Constraint",
@@ -34,7 +35,7 @@ ENTRY_POINT_GROUP = "zprime_atlas.constraints"
 
 
 def _builtin_constraints() -> list[Constraint]:
-    return [ElectronGM2("cs"), ElectronGM2("rb")]
+    return [ElectronGM2("cs"), ElectronGM2("rb"), NSIOscillation()]
 
 
 class _Registry:
