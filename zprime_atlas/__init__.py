@@ -8,9 +8,9 @@ submodules :mod:`~zprime_atlas.decays`, :mod:`~zprime_atlas.gm2` and
 """
 
 from . import constants, constraints, couplings, decays, gm2, models
-from .engine import ScanResult, load, scan
 from ._version import __version__
 from .couplings import Mixing, effective_couplings, kinetic_mixing, loop_mixing_over_g
+from .engine import ScanResult, load, scan
 from .models import Model, alpha_r, enumerate_models, model, model_names
 
 __all__ = [

@@ -1,10 +1,15 @@
 """The ``zprime-atlas`` command line (DESIGN.md section 8).
 
-Commands available now:
+Commands:
 
     zprime-atlas list [--bibtex]
     zprime-atlas limits --model NAME --mass M [M ...] [--eps VALUE|loop] [--loop-scale GEV]
                         [--dataset 2021|2023|2025|2025-run3] [--json]
+    zprime-atlas scan alpha-r --mass 0.2 [--n 200] [--mix-n 64] [--no-mixing] --out scan.h5
+                        [--jobs N] [--backend loky|dask|ray] [--resume] [--quiet]
+    zprime-atlas scan mass-coupling --model NAME --out scan.h5 [--eps VALUE|loop] [...]
+    zprime-atlas survey --max-charge 10 --out survey.h5 [--dataset 2021] [--jobs N] [--resume]
+    zprime-atlas show scan.h5 [--json]
 
 Errors go to stderr as one sentence, with exit code 1 (2 for command-line usage errors); no traceback.
 """
@@ -20,9 +25,11 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from . import constraints, gm2
+from . import constraints, engine, gm2
 from ._version import __version__
+from .models import alpha_r
 from .models import model as named_model
+from .store import StoreError
 
 __all__ = ["main"]
 
@@ -164,6 +171,141 @@ def cmd_limits(args: argparse.Namespace) -> int:
     return 0
 
 
+def _common_scan_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    if args.jobs < 1:
+        raise CLIError(f"--jobs {args.jobs} must be at least 1")
+    return {
+        "n_jobs": args.jobs,
+        "backend": args.backend,
+        "resume": args.resume,
+        "out": args.out,
+        "progress": False if args.quiet else None,
+    }
+
+
+def _report(result: engine.ScanResult, out: str, quiet: bool) -> None:
+    if not quiet:
+        print(f"wrote {out}: {result.shape[0]} models x {result.shape[1]} masses x "
+              f"{result.shape[2]} mixings x {result.shape[3]} couplings; allowed fraction "
+              f"{result.allowed_fraction():.3g}")  # fmt: skip
+
+
+def _backend_client(backend: str):
+    """A local dask cluster for ``--backend dask`` when no scheduler is configured."""
+    if backend != "dask":
+        return None
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise CLIError("--backend dask needs the dask extra: pip install 'zprime-atlas[dask]'") from None
+    return Client(processes=False)
+
+
+def cmd_scan_alpha_r(args: argparse.Namespace) -> int:
+    if args.n < 2:
+        raise CLIError(f"--n {args.n} must be at least 2")
+    masses = _parse_masses(args.mass)
+    alpha = np.linspace(-np.pi, np.pi, args.n, endpoint=False)
+    r_axis = np.linspace(-args.r_max, args.r_max, args.n)
+    family = alpha_r(alpha[:, None], r_axis[None, :])
+    kw = _common_scan_kwargs(args)
+    if args.no_mixing:
+        mix: dict[str, Any] = {"eps": 0.0}
+    else:
+        half = max(1, args.mix_n // 2)  # 2 half + 1 values, 0 included
+        pos = np.geomspace(1e-4, 40.0, half)
+        mix = {"xi": np.concatenate([-pos[::-1], [0.0], pos])}
+    client = _backend_client(args.backend)
+    try:
+        result = engine.scan(family, masses, gm2=args.dataset, n_g=args.n_g, **mix, **kw)
+    finally:
+        if client is not None:
+            client.close()
+    _report(result, args.out, args.quiet)
+    return 0
+
+
+def cmd_scan_mass_coupling(args: argparse.Namespace) -> int:
+    try:
+        model = named_model(args.model)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    lo = _float(args.mass_min, "--mass-min")
+    hi = _float(args.mass_max, "--mass-max")
+    if not (0 < lo < hi and math.isfinite(hi)):
+        raise CLIError(
+            f"mass range {args.mass_min} - {args.mass_max} GeV is not increasing and positive"
+        )
+    g_lo = _float(args.g_min, "--g-min")
+    g_hi = _float(args.g_max, "--g-max")
+    if not (0 < g_lo < g_hi and math.isfinite(g_hi)):
+        raise CLIError(f"coupling range {args.g_min} - {args.g_max} is not increasing and positive")
+    masses = np.geomspace(lo, hi, args.n_mass)
+    g = np.geomspace(g_lo, g_hi, args.n_coupling)
+    eps = _parse_eps(args.eps)
+    loop_scale = None if args.loop_scale is None else _float(args.loop_scale, "--loop-scale")
+    kw = _common_scan_kwargs(args)
+    client = _backend_client(args.backend)
+    try:
+        result = engine.scan(model, masses, eps=eps, g_X=g, loop_scale=loop_scale,
+                             gm2=None, **kw)  # fmt: skip
+    finally:
+        if client is not None:
+            client.close()
+    _report(result, args.out, args.quiet)
+    return 0
+
+
+def cmd_survey(args: argparse.Namespace) -> int:
+    masses = np.geomspace(1e-3, 1.0, args.n_mass)
+    kw = _common_scan_kwargs(args)
+    client = _backend_client(args.backend)
+    try:
+        result = engine.survey(max_charge=args.max_charge, masses=masses, dataset=args.dataset,
+                               electron_gm2=args.electron_gm2, **kw)  # fmt: skip
+    finally:
+        if client is not None:
+            client.close()
+    if not args.quiet:
+        _report(result, args.out, args.quiet)
+        data = gm2.dataset(args.dataset)
+        viable = result.viable_models()
+        if data.kind == "band":
+            print(f"{len(viable)} of {result.shape[0]} models viable with the {data.name} g-2 band")
+        else:
+            print(f"data set {data.name} is an upper limit: no model is preferred; {len(viable)} of "
+                  f"{result.shape[0]} models survive at their g-2 upper limit somewhere")  # fmt: skip
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    try:
+        result = engine.load(args.file)
+    except StoreError as exc:
+        raise CLIError(str(exc)) from None
+    summary = result.summary()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"{args.file}: {summary['kind']}; {summary['n_models']} models, "
+          f"{len(summary['masses'])} masses ({min(summary['masses']):g} - "
+          f"{max(summary['masses']):g} GeV), {len(summary['mix_values'])} {summary['mix_kind']} "
+          f"values, {summary['n_couplings']} couplings; g-2 data {summary['dataset']}")  # fmt: skip
+    print("constraints: " + ", ".join(summary["constraints"]))
+    print(f"allowed fraction (some coupling of the band allowed): {summary['allowed_fraction']:.4g}")
+    if "viable_models" in summary:
+        viable = summary["viable_models"]
+        print(f"viable models: {len(viable)}")
+        print(f"  {'label':<22} {'B':>6} {'Le':>6} {'Lmu':>6} {'Ltau':>6}  masses [GeV]")
+        for item in viable:
+            ch = item.get("charges", {})
+            masses = item["masses"]
+            print(f"  {item['label']:<22} " + " ".join(f"{ch.get(k, float('nan')):>6g}"
+                  for k in ("B", "Le", "Lmu", "Ltau"))
+                  + f"  {min(masses):.3g} - {max(masses):.3g}")  # fmt: skip
+    return 0
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -187,6 +329,51 @@ def build_parser() -> argparse.ArgumentParser:
     p_lim.add_argument("--dataset", default="2021", choices=list(gm2.DATASETS), help="(g-2)_mu data set")
     p_lim.add_argument("--json", action="store_true", help="print one JSON object")
     p_lim.set_defaults(func=cmd_limits)
+
+    def scan_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--out", required=True, help="HDF5 file to write")
+        p.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1)")
+        p.add_argument("--backend", default="loky", choices=["loky", "threading", "dask", "ray"])
+        p.add_argument("--resume", action="store_true", help="continue an interrupted scan")
+        p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+    p_scan = sub.add_parser("scan", help="scan a model plane and store it (HDF5)")
+    scans = p_scan.add_subparsers(dest="plane", required=True, parser_class=_Parser)
+    p_ar = scans.add_parser("alpha-r", help="X = sin a (Le-Lmu) + cos a (B/3-Lmu) + R (Lmu-Ltau)")
+    p_ar.add_argument("--mass", nargs="+", default=["0.2"], help="X masses in GeV (default 0.2)")
+    p_ar.add_argument("--n", type=int, default=200, help="points per axis of the plane")
+    p_ar.add_argument("--r-max", type=float, default=3.0, help="R from -r_max to r_max")
+    p_ar.add_argument("--mix-n", type=int, default=64, help="about this many xi values, 0 included")
+    p_ar.add_argument("--no-mixing", action="store_true", help="eps = 0 instead of free mixing")
+    p_ar.add_argument("--n-g", type=int, default=9, help="couplings across the g-2 band")
+    p_ar.add_argument("--dataset", default="2021", choices=["2021", "2023"])
+    scan_options(p_ar)
+    p_ar.set_defaults(func=cmd_scan_alpha_r)
+    p_mc = scans.add_parser("mass-coupling", help="one model over a mass x coupling grid")
+    p_mc.add_argument("--model", required=True)
+    p_mc.add_argument("--mass-min", default="1e-3")
+    p_mc.add_argument("--mass-max", default="10")
+    p_mc.add_argument("--n-mass", type=int, default=200)
+    p_mc.add_argument("--g-min", default="1e-6")
+    p_mc.add_argument("--g-max", default="1e-1")
+    p_mc.add_argument("--n-coupling", type=int, default=200)
+    p_mc.add_argument("--eps", default="0", help="a number or 'loop'")
+    p_mc.add_argument("--loop-scale", default=None)
+    scan_options(p_mc)
+    p_mc.set_defaults(func=cmd_scan_mass_coupling)
+
+    p_sv = sub.add_parser("survey", help="all anomaly-free integer-charge models (seed analysis)")
+    p_sv.add_argument("--max-charge", type=int, default=10)
+    p_sv.add_argument("--n-mass", type=int, default=200, help="masses from 1 MeV to 1 GeV")
+    p_sv.add_argument("--dataset", default="2021", choices=list(gm2.DATASETS))
+    p_sv.add_argument("--electron-gm2", choices=["cs", "rb"], default=None)
+    scan_options(p_sv)
+    p_sv.set_defaults(func=cmd_survey)
+
+    p_show = sub.add_parser("show", help="summarise a stored scan")
+    p_show.add_argument("file")
+    p_show.add_argument("--json", action="store_true")
+    p_show.set_defaults(func=cmd_show)
     return parser
 
 
@@ -196,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (CLIError, ValueError) as exc:
+    except (CLIError, ValueError, OSError) as exc:
         message = str(exc).rstrip(".").replace("pass loop_scale (GeV)", "pass --loop-scale GEV")
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return 1

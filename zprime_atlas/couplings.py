@@ -242,8 +242,11 @@ def effective_couplings(
     eps_over_g: ArrayLike | None = None,
     q2: ArrayLike = 0.0,
     loop_scale: float | None = None,
+    fermions: tuple[str, ...] = FERMIONS,
 ) -> dict[str, NDArray]:
     """g_f = g_X x_f + eps e Q_f for every fermion key (neutrinos: g_X x_nu).
+
+    ``fermions`` restricts the keys computed (a speed option for callers that need a few).
 
     A model with a dark sector (:meth:`Model.with_dark_sector`) also gets key ``"dark"``: g_X x_dark.
 
@@ -254,7 +257,7 @@ def effective_couplings(
     mix = Mixing.parse(eps, eps_over_g, loop_scale)
     e_eps = E_CHARGE * np.asarray(mix.eps(model, g, q2))
     out: dict[str, NDArray] = {}
-    for f in FERMIONS:
+    for f in fermions:
         gx = g * model.charge(f)
         out[f] = gx if f in NEUTRINOS else gx + e_eps * ELECTRIC_CHARGE[f]
     if model.has_dark_sector:

@@ -30,7 +30,7 @@ import json
 import math
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,27 @@ def _mixing_kwargs(spec: _Spec, x: Model) -> dict[str, Any]:
 
 def _evaluate_chunk(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, NDArray]]:
     """Band, couplings, allowed and per-constraint results for models [start, stop)."""
+    from .recast import shared_evaluation
+
+    with shared_evaluation():
+        return _evaluate(spec, start, stop)
+
+
+def _sliced(spec: _Spec, start: int, stop: int) -> _Spec:
+    """The spec of one chunk, with only its models (what is sent to a worker)."""
+    return replace(
+        spec,
+        charges=spec.charges[start:stop],
+        dark=(spec.dark[0][start:stop], spec.dark[1]),
+    )
+
+
+def _evaluate_sliced(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, NDArray]]:
+    _, _, res = _evaluate_chunk(spec, 0, stop - start)
+    return start, stop, res
+
+
+def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, NDArray]]:
     x = _model_chunk(spec, start, stop)
     m = spec.masses[None, :, None, None]
     mix = _mixing_kwargs(spec, x)
@@ -302,6 +323,7 @@ def scan(
     *,
     eps: ArrayLike | str | None = None,
     eps_over_g: ArrayLike | None = None,
+    xi: ArrayLike | None = None,
     g_X: ArrayLike | None = None,
     gm2: str | None = None,
     n_g: int = 9,
@@ -328,8 +350,10 @@ def scan(
         A model or batch (any shape; flattened to N models, the shape is kept in ``family``).
     m_X
         Masses in GeV (1-D after flattening; positive, finite).
-    eps, eps_over_g
-        The mixing axis: numbers (an array is an axis), or ``eps="loop"`` (with ``loop_scale``).
+    eps, eps_over_g, xi
+        The mixing axis: numbers (an array is an axis), ``eps="loop"`` (with ``loop_scale``), or
+        ``xi``: the effective electron charge g_e/g_X = x_e - e eps/g_X (free kinetic mixing with a
+        grid that can cancel the electron coupling exactly; see :func:`default_xi`).
     g_X, gm2, n_g
         Couplings: an explicit ``g_X`` array, or ``gm2=<dataset>`` for ``n_g`` values across each
         point's (g-2)_mu band (a ``band`` data set; the 2025 upper limit has none). Default: the
@@ -348,8 +372,14 @@ def scan(
     if not isinstance(model, Model):
         raise ValueError(f"model must be a zprime_atlas Model, got {type(model).__name__}")
     masses = np.atleast_1d(as_mass(m_X, "mass axis m_X")).ravel()
+    if xi is not None:
+        if eps is not None or eps_over_g is not None:
+            raise ValueError("give one of eps, eps_over_g and xi")
+        eps_over_g, _mix_kind = xi, "xi"
     if _mix_kind == "xi":
         mix_kind, mix_values = "xi", np.atleast_1d(as_coupling(eps_over_g, "xi")).ravel()
+        if mix_values.size == 0:
+            raise ValueError("the mixing axis is empty")
     else:
         mix_kind, mix_values = _mixing_axis(eps, eps_over_g, loop_scale)
     flat = _flatten(model)
@@ -436,7 +466,8 @@ def _run(spec, todo, bounds, n_jobs, backend, sink, progress) -> None:
                 register_ray()
             with parallel_config(backend=backend, n_jobs=n_jobs):
                 results = Parallel(return_as="generator_unordered")(
-                    delayed(_evaluate_chunk)(spec, start, stop) for start, stop in todo
+                    delayed(_evaluate_sliced)(_sliced(spec, start, stop), start, stop)
+                    for start, stop in todo
                 )
                 for start, stop, res in results:
                     sink.write(index[(start, stop)], start, stop, res)
@@ -751,7 +782,6 @@ def survey(
     scan_options.setdefault("constraints", names)
     data = _gm2.dataset(dataset)
     if data.kind != "band":
-        return scan(models, m, eps_over_g=xi_values, _mix_kind="xi", gm2=None, n_g=1,
-                    _kind="survey", _upper_limit=data.name, **scan_options)  # fmt: skip
-    return scan(models, m, eps_over_g=xi_values, _mix_kind="xi", gm2=data.name, n_g=n_g,
-                _kind="survey", **scan_options)  # fmt: skip
+        return scan(models, m, xi=xi_values, n_g=1, _kind="survey", _upper_limit=data.name,
+                    **scan_options)  # fmt: skip
+    return scan(models, m, xi=xi_values, gm2=data.name, n_g=n_g, _kind="survey", **scan_options)

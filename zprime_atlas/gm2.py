@@ -163,8 +163,9 @@ def contribution(
 ) -> NDArray[np.float64]:
     """Delta a_l of a model: g_l = g_X x_l + eps e Q_l at q^2 = 0 (all arguments broadcast; GeV)."""
     couplings = effective_couplings(
-        model, g_X, eps=eps, eps_over_g=eps_over_g, q2=0.0, loop_scale=loop_scale
-    )
+        model, g_X, eps=eps, eps_over_g=eps_over_g, q2=0.0, loop_scale=loop_scale,
+        fermions=(lepton,),
+    )  # fmt: skip
     return delta_a(lepton, m_X, couplings[lepton])
 
 

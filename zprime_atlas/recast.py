@@ -46,7 +46,8 @@ import io
 import math
 import os
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -632,11 +633,10 @@ class RecastConstraint(Constraint):
 
     def _prompt_signal_and_width(self, m, g, model, mix, ref) -> tuple[NDArray, NDArray]:
         """(r without the lifetime factor, total width of X) for couplings g."""
-        couplings = effective_couplings(model, g, eps=mix, q2=m * m, loop_scale=mix.loop_scale)
+        couplings, widths = _couplings_and_widths(m, g, model, mix)
         prod = 0.0
         for k, w in ref["weights"].items():
             prod = prod + w * production_factor(k, couplings, m)
-        widths = decays.widths_from_couplings(couplings, m, model.m_dark)
         br = self._branching(widths)
         with np.errstate(divide="ignore", invalid="ignore"):
             r = prod * br / (ref["br"] * ref["e_ref"] * ref["g_lo"] ** 2)
@@ -670,10 +670,15 @@ class RecastConstraint(Constraint):
         g = as_coupling(g_X)
         mix = Mixing.parse(eps, eps_over_g, loop_scale)
         ref = self._reference(m)
-        if mix.proportional and not self._lifetime_matters:
-            # Rates scale as g^2 and branching ratios do not depend on g: evaluate once at g = 1
-            # (a scan over n couplings then costs one physics evaluation, not n).
-            r = self._prompt_signal_and_width(m, 1.0, model, mix, ref)[0] * g**2
+        if mix.proportional:
+            # Rates scale as g^2, lifetimes as 1/g^2, and branching ratios do not depend on g:
+            # evaluate the physics once at g = 1 (a scan over n couplings costs one evaluation).
+            r1, width1 = self._prompt_signal_and_width(m, 1.0, model, mix, ref)
+            g2 = g**2
+            r = r1 * g2
+            if self._lifetime_matters:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    r = r * acceptance(_lifetime(width1) / g2, ref["t0"], ref["t1"])
         else:
             r = self._signal(m, g, model, mix, ref)
         shape = np.broadcast_shapes(r.shape, model.shape, m.shape, g.shape)
@@ -767,6 +772,38 @@ class RecastConstraint(Constraint):
     def _scanned_intervals(self, m, model, mix, ref, shape):
         """Fixed eps: scan a log grid of g and bisect the crossings (:func:`intervals_by_scan`)."""
         return intervals_by_scan(lambda g: self._signal(m, g, model, mix, ref), shape)
+
+
+_SHARED: dict[tuple, tuple[dict, dict]] | None = None
+
+
+@contextmanager
+def shared_evaluation() -> Iterator[None]:
+    """Within this context, recasts share couplings and widths of the same (model, m, mix) inputs.
+
+    The grid engine evaluates every recast on the same model chunk, masses and mixing; the
+    effective couplings at q^2 = m^2 and the partial widths at g_X = 1 are then computed once.
+    Keys are the identities of the input objects, so the cache is only valid inside the context.
+    """
+    global _SHARED
+    previous, _SHARED = _SHARED, {}
+    try:
+        yield
+    finally:
+        _SHARED = previous
+
+
+def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict]:
+    key = None
+    if _SHARED is not None and isinstance(g, float):
+        key = (id(model), id(m), id(mix.value), mix.kind, mix.loop_scale, g)
+        if key in _SHARED:
+            return _SHARED[key]
+    couplings = effective_couplings(model, g, eps=mix, q2=m * m, loop_scale=mix.loop_scale)
+    widths = decays.widths_from_couplings(couplings, m, model.m_dark)
+    if key is not None:
+        _SHARED[key] = (couplings, widths)
+    return couplings, widths
 
 
 def _lifetime(width: NDArray) -> NDArray[np.float64]:

@@ -103,7 +103,8 @@ def earth_nsi(
     Returns keys ``ee``, ``mumu``, ``tautau`` (arrays broadcast over model batch, m_X, g_X, eps).
     """
     m = as_mass(m_X)
-    g = effective_couplings(model, g_X, eps=eps, eps_over_g=eps_over_g, loop_scale=loop_scale)
+    g = effective_couplings(model, g_X, eps=eps, eps_over_g=eps_over_g, loop_scale=loop_scale,
+                            fermions=("e", "u", "d", "nu_e", "nu_mu", "nu_tau"))  # fmt: skip
     terms = (g["e"], (2.0 + Y_N_EARTH) * g["u"], (1.0 + 2.0 * Y_N_EARTH) * g["d"])
     matter = np.real(sum(terms))
     # An exact cancellation (e.g. the kinetic-mixing parts, or x_e = -(1 + Y_n) x_B) must give 0,
