@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from importlib.metadata import entry_points
 
 from .base import Constraint, ConstraintInfo, limit_mixing
+from .borexino import Borexino
 from .electron_gm2 import ElectronGM2
 from .nsi import NSIOscillation
 
@@ -35,7 +36,7 @@ ENTRY_POINT_GROUP = "zprime_atlas.constraints"
 
 
 def _builtin_constraints() -> list[Constraint]:
-    return [ElectronGM2("cs"), ElectronGM2("rb"), NSIOscillation()]
+    return [ElectronGM2("cs"), ElectronGM2("rb"), NSIOscillation(), Borexino()]
 
 
 class _Registry:
