@@ -10,6 +10,8 @@ Commands:
     zprime-atlas scan mass-coupling --model NAME --out scan.h5 [--eps VALUE|loop] [...]
     zprime-atlas survey --max-charge 10 --out survey.h5 [--dataset 2021] [--jobs N] [--resume]
     zprime-atlas show scan.h5 [--json]
+    zprime-atlas figures [--out figures/] [--only NAME] [--dataset 2021|2023] [--quiet]
+    zprime-atlas plot scan.h5 -o figure.png
 
 Errors go to stderr as one sentence, with exit code 1 (2 for command-line usage errors); no traceback.
 """
@@ -306,6 +308,35 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_figures(args: argparse.Namespace) -> int:
+    from .figures import figure_names, make_figures
+
+    if args.only is not None and args.only not in figure_names():
+        raise CLIError(f"unknown figure {args.only!r}; figures: " + ", ".join(figure_names()))
+    written = make_figures(args.out, only=args.only, dataset=args.dataset, quiet=args.quiet)
+    if not args.quiet:
+        print(f"wrote {len(written)} files to {args.out}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_scan
+
+    try:
+        result = engine.load(args.file)
+    except StoreError as exc:
+        raise CLIError(str(exc)) from None
+    artists = plot_scan(result)
+    artists.figure.savefig(args.output, bbox_inches="tight")
+    plt.close(artists.figure)
+    return 0
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -374,6 +405,18 @@ def build_parser() -> argparse.ArgumentParser:
     p_show.add_argument("file")
     p_show.add_argument("--json", action="store_true")
     p_show.set_defaults(func=cmd_show)
+
+    p_fig = sub.add_parser("figures", help="regenerate the atlas figures (PNG, PDF, JSON)")
+    p_fig.add_argument("--out", default="figures", help="output folder (default figures/)")
+    p_fig.add_argument("--only", default=None, help="one figure by name")
+    p_fig.add_argument("--dataset", default="2021", choices=["2021", "2023"])
+    p_fig.add_argument("--quiet", action="store_true")
+    p_fig.set_defaults(func=cmd_figures)
+
+    p_plot = sub.add_parser("plot", help="draw a stored scan")
+    p_plot.add_argument("file")
+    p_plot.add_argument("-o", "--output", required=True, help="image file (png, pdf, svg)")
+    p_plot.set_defaults(func=cmd_plot)
     return parser
 
 
