@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 
 from .base import Constraint, ConstraintInfo, limit_mixing
 from .borexino import Borexino
+from .coherent import CoherentCsI2017
 from .electron_gm2 import ElectronGM2
 from .nsi import NSIOscillation
 
@@ -36,7 +37,7 @@ ENTRY_POINT_GROUP = "zprime_atlas.constraints"
 
 
 def _builtin_constraints() -> list[Constraint]:
-    return [ElectronGM2("cs"), ElectronGM2("rb"), NSIOscillation(), Borexino()]
+    return [ElectronGM2("cs"), ElectronGM2("rb"), NSIOscillation(), Borexino(), CoherentCsI2017()]
 
 
 class _Registry:
