@@ -18,7 +18,7 @@ is written as it arrives and ``resume=True`` skips chunks already marked done.
 
 Storage per constraint (``store``): ``"ratio"`` keeps r (float32, N x M x K x G); ``"summary"`` keeps,
 per (model, mass, mix), the number of couplings it excludes and its smallest r over the couplings.
-``"auto"`` picks ratio up to 2e7 grid points. ``allowed`` (every r < 1, NaN = no constraint) is always
+``"auto"`` picks ratio up to 5e6 grid points (the survey always stores summaries). ``allowed`` (every r < 1, NaN = no constraint) is always
 kept at full resolution.
 """
 
@@ -58,7 +58,7 @@ from .store import (
 
 __all__ = ["ScanResult", "default_xi", "load", "scan", "survey"]
 
-_AUTO_RATIO_LIMIT = 20_000_000
+_AUTO_RATIO_LIMIT = 5_000_000
 _TARGET_CHUNK_POINTS = 1_000_000
 
 
@@ -161,11 +161,13 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
         excluded = r >= 1.0  # NaN compares False: no constraint there
         allowed &= ~excluded
         if spec.store == "ratio":
-            out[f"ratio/{c.name}"] = r.astype(np.float32)
+            with np.errstate(over="ignore"):  # r beyond float32's range is stored as inf
+                out[f"ratio/{c.name}"] = r.astype(np.float32)
         else:
             out[f"excluded_count/{c.name}"] = excluded.sum(axis=-1).astype(np.uint8)
             with np.errstate(invalid="ignore"):
-                out[f"min_ratio/{c.name}"] = np.fmin.reduce(r, axis=-1).astype(np.float32)
+                with np.errstate(over="ignore"):
+                    out[f"min_ratio/{c.name}"] = np.fmin.reduce(r, axis=-1).astype(np.float32)
     out["allowed"] = allowed
     return start, stop, out
 
@@ -780,6 +782,7 @@ def survey(
             raise ValueError(f"electron_gm2 must be 'cs' or 'rb', got {electron_gm2!r}")
         names.append(f"gm2_electron_{key}")
     scan_options.setdefault("constraints", names)
+    scan_options.setdefault("store", "summary")
     data = _gm2.dataset(dataset)
     if data.kind != "band":
         return scan(models, m, xi=xi_values, n_g=1, _kind="survey", _upper_limit=data.name,

@@ -682,7 +682,7 @@ class RecastConstraint(Constraint):
         else:
             r = self._signal(m, g, model, mix, ref)
         shape = np.broadcast_shapes(r.shape, model.shape, m.shape, g.shape)
-        return np.broadcast_to(r, shape).copy()
+        return r if r.shape == shape else np.broadcast_to(r, shape).copy()
 
     def limit(
         self,
