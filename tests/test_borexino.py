@@ -380,7 +380,13 @@ _charge = st.integers(-4, 4).map(float)
 
 
 @settings(max_examples=25, deadline=None)
-@given(le=_charge, lmu=_charge, ltau=_charge, eps=st.floats(-1e-3, 1e-3), log_m=st.floats(-5, 1))
+@given(
+    le=_charge,
+    lmu=_charge,
+    ltau=_charge,
+    eps=st.floats(-1e-3, 1e-3, allow_subnormal=False),
+    log_m=st.floats(-5, 1, allow_subnormal=False),
+)
 def test_sign_flip_changes_nothing(le: float, lmu: float, ltau: float, eps: float, log_m: float) -> None:
     m, g = 10.0**log_m, 10.0 ** (log_m + 0.5) * 1e-2
     mod = Model.from_generators(Le=le, Lmu=lmu, Ltau=ltau)
@@ -393,9 +399,9 @@ def test_sign_flip_changes_nothing(le: float, lmu: float, ltau: float, eps: floa
 @given(
     le=_charge,
     lmu=_charge,
-    k=st.floats(0.1, 10.0),
-    log_m=st.floats(-5, 1),
-    eps=st.floats(-1e-4, 1e-4),
+    k=st.floats(0.1, 10.0, allow_subnormal=False),
+    log_m=st.floats(-5, 1, allow_subnormal=False),
+    eps=st.floats(-1e-4, 1e-4, allow_subnormal=False),
 )
 def test_charge_scaling(le: float, lmu: float, k: float, log_m: float, eps: float) -> None:
     m = 10.0**log_m

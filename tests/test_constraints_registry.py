@@ -100,11 +100,11 @@ def test_fixed_eps_limit() -> None:
 
 @settings(max_examples=30, deadline=None)
 @given(
-    B=st.floats(-3, 3),
-    Le=st.floats(0.05, 3),
-    Lmu=st.floats(-3, 3),
-    k=st.floats(0.2, 5),
-    m=st.floats(1e-4, 10),
+    B=st.floats(-3, 3, allow_subnormal=False),
+    Le=st.floats(0.05, 3, allow_subnormal=False),
+    Lmu=st.floats(-3, 3, allow_subnormal=False),
+    k=st.floats(0.2, 5, allow_subnormal=False),
+    m=st.floats(1e-4, 10, allow_subnormal=False),
 )
 def test_charge_scaling_scales_limit(B, Le, Lmu, k, m) -> None:
     # Scaling all charges by k scales every coupling limit by 1/k; a sign flip changes nothing.

@@ -137,7 +137,7 @@ def test_loop_function_array_and_no_warnings():
 
 
 @settings(max_examples=60, deadline=None)
-@given(z=st.floats(-200.0, 4.0, allow_nan=False))
+@given(z=st.floats(-200.0, 4.0, allow_nan=False, allow_subnormal=False))
 def test_loop_function_real_below_threshold(z):
     g = complex(loop_function(z))
     assert g.imag == 0.0
@@ -232,10 +232,10 @@ def test_le_lmu_loop_closed_form():
 
 @settings(max_examples=40, deadline=None)
 @given(
-    Le=st.floats(-5, 5, allow_nan=False),
-    Lmu=st.floats(-5, 5, allow_nan=False),
-    q2=st.floats(-10.0, 10.0, allow_nan=False),
-    mu0=st.floats(1e-3, 1e3),
+    Le=st.floats(-5, 5, allow_nan=False, allow_subnormal=False),
+    Lmu=st.floats(-5, 5, allow_nan=False, allow_subnormal=False),
+    q2=st.floats(-10.0, 10.0, allow_nan=False, allow_subnormal=False),
+    mu0=st.floats(1e-3, 1e3, allow_subnormal=False),
 )
 def test_loop_scale_free_random_b_zero_models(Le, Lmu, q2, mu0):
     m = Model.from_generators(B=0, Le=Le, Lmu=Lmu, Ltau=-Le - Lmu)
@@ -275,12 +275,12 @@ def _loop_sum_by_hand(B, Le, Lmu, Ltau):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    B=st.floats(0.1, 5).flatmap(lambda b: st.sampled_from([b, -b])),
-    Le=st.floats(-5, 5, allow_nan=False),
-    Lmu=st.floats(-5, 5, allow_nan=False),
-    q2=st.floats(-5.0, 5.0, allow_nan=False),
-    mu1=st.floats(0.01, 10.0),
-    factor=st.floats(1.5, 1e3),
+    B=st.floats(0.1, 5, allow_subnormal=False).flatmap(lambda b: st.sampled_from([b, -b])),
+    Le=st.floats(-5, 5, allow_nan=False, allow_subnormal=False),
+    Lmu=st.floats(-5, 5, allow_nan=False, allow_subnormal=False),
+    q2=st.floats(-5.0, 5.0, allow_nan=False, allow_subnormal=False),
+    mu1=st.floats(0.01, 10.0, allow_subnormal=False),
+    factor=st.floats(1.5, 1e3, allow_subnormal=False),
 )
 def test_loop_scale_dependence_for_b_nonzero(B, Le, Lmu, q2, mu1, factor):
     Ltau = -3 * B - Le - Lmu  # anomaly free
@@ -325,12 +325,12 @@ def _charges(m):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    B=st.floats(-3, 3, allow_nan=False),
-    Le=st.floats(-3, 3, allow_nan=False),
-    Lmu=st.floats(-3, 3, allow_nan=False),
-    Ltau=st.floats(-3, 3, allow_nan=False),
-    g=st.floats(-1, 1, allow_nan=False),
-    eps=st.floats(-1e-2, 1e-2, allow_nan=False),
+    B=st.floats(-3, 3, allow_nan=False, allow_subnormal=False),
+    Le=st.floats(-3, 3, allow_nan=False, allow_subnormal=False),
+    Lmu=st.floats(-3, 3, allow_nan=False, allow_subnormal=False),
+    Ltau=st.floats(-3, 3, allow_nan=False, allow_subnormal=False),
+    g=st.floats(-1, 1, allow_nan=False, allow_subnormal=False),
+    eps=st.floats(-1e-2, 1e-2, allow_nan=False, allow_subnormal=False),
 )
 def test_effective_couplings_formula(B, Le, Lmu, Ltau, g, eps):
     m = Model.from_generators(B, Le, Lmu, Ltau)
@@ -364,7 +364,10 @@ def test_default_is_no_mixing():
 
 
 @settings(max_examples=40, deadline=None)
-@given(eps=st.floats(-0.1, 0.1, allow_nan=False), other_g=st.floats(-1, 1, allow_nan=False))
+@given(
+    eps=st.floats(-0.1, 0.1, allow_nan=False, allow_subnormal=False),
+    other_g=st.floats(-1, 1, allow_nan=False, allow_subnormal=False),
+)
 def test_dark_photon_two_spellings_agree(eps, other_g):
     # model('dark-photon') with g_X = eps e and no mixing == no X charges, any g_X, mixing eps.
     a = effective_couplings(model("dark-photon"), g_X=eps * E)
@@ -378,13 +381,13 @@ def test_dark_photon_two_spellings_agree(eps, other_g):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    B=st.floats(-3, 3, allow_nan=False),
-    Le=st.floats(-3, 3, allow_nan=False),
-    Lmu=st.floats(-3, 3, allow_nan=False),
-    Ltau=st.floats(-3, 3, allow_nan=False),
-    g=st.floats(-1, 1, allow_nan=False),
-    eps=st.floats(-1e-2, 1e-2, allow_nan=False),
-    q2=st.floats(-1, 10, allow_nan=False),
+    B=st.floats(-3, 3, allow_nan=False, allow_subnormal=False),
+    Le=st.floats(-3, 3, allow_nan=False, allow_subnormal=False),
+    Lmu=st.floats(-3, 3, allow_nan=False, allow_subnormal=False),
+    Ltau=st.floats(-3, 3, allow_nan=False, allow_subnormal=False),
+    g=st.floats(-1, 1, allow_nan=False, allow_subnormal=False),
+    eps=st.floats(-1e-2, 1e-2, allow_nan=False, allow_subnormal=False),
+    q2=st.floats(-1, 10, allow_nan=False, allow_subnormal=False),
 )
 def test_sign_flip_of_charges_and_eps_flips_couplings(B, Le, Lmu, Ltau, g, eps, q2):
     m = Model.from_generators(B, Le, Lmu, Ltau)

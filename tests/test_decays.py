@@ -289,12 +289,19 @@ def test_loop_mixing_rates_use_modulus() -> None:
 
 # -- symmetries (hypothesis) ---------------------------------------------------------------------------
 
-charges = st.floats(-5.0, 5.0, allow_nan=False, allow_infinity=False)
-masses = st.floats(1e-3, 10.0, allow_nan=False, allow_infinity=False)
+charges = st.floats(-5.0, 5.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+masses = st.floats(1e-3, 10.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
 
 @settings(max_examples=60, deadline=None)
-@given(B=charges, Le=charges, Lmu=charges, Ltau=charges, m=masses, eps=st.floats(-1e-2, 1e-2))
+@given(
+    B=charges,
+    Le=charges,
+    Lmu=charges,
+    Ltau=charges,
+    m=masses,
+    eps=st.floats(-1e-2, 1e-2, allow_subnormal=False),
+)
 def test_sign_flip_leaves_widths_unchanged(
     B: float, Le: float, Lmu: float, Ltau: float, m: float, eps: float
 ) -> None:
@@ -316,8 +323,8 @@ def test_sign_flip_leaves_widths_unchanged(
     Lmu=charges,
     Ltau=charges,
     m=masses,
-    eps=st.floats(-1e-2, 1e-2),
-    k=st.floats(0.05, 20.0) | st.floats(-20.0, -0.05),
+    eps=st.floats(-1e-2, 1e-2, allow_subnormal=False),
+    k=st.floats(0.05, 20.0, allow_subnormal=False) | st.floats(-20.0, -0.05, allow_subnormal=False),
 )
 def test_scaling_charges_scales_widths_by_k2(
     B: float, Le: float, Lmu: float, Ltau: float, m: float, eps: float, k: float

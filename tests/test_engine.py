@@ -41,7 +41,9 @@ def test_small_scan_equals_pointwise_ratios() -> None:
                         assert np.all(np.isnan(r[n, i, k]))
                         continue
                     expected = c.ratio(m, g, flat[n], eps_over_g=e)
-                    np.testing.assert_allclose(r[n, i, k], expected, rtol=2e-6, atol=1e-30, equal_nan=True)
+                    np.testing.assert_allclose(
+                        r[n, i, k], expected, rtol=2e-6, atol=1e-30, equal_nan=True
+                    )
     # allowed = every r < 1 (NaN ignored), and the band edges are the ones gm2.band gives.
     stacked = np.stack([res.ratio(n) for n in NAMES])
     expected_allowed = ~np.any(np.nan_to_num(stacked, nan=0.0) >= 1, axis=0)

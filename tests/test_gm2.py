@@ -91,13 +91,13 @@ def test_delta_a_positive_and_vectorized() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    B=st.floats(-3, 3),
-    Le=st.floats(-3, 3),
-    Lmu=st.floats(-3, 3),
-    Ltau=st.floats(-3, 3),
-    eps=st.floats(-1e-2, 1e-2),
-    m=st.floats(1e-4, 20.0),
-    k=st.floats(0.1, 10.0),
+    B=st.floats(-3, 3, allow_subnormal=False),
+    Le=st.floats(-3, 3, allow_subnormal=False),
+    Lmu=st.floats(-3, 3, allow_subnormal=False),
+    Ltau=st.floats(-3, 3, allow_subnormal=False),
+    eps=st.floats(-1e-2, 1e-2, allow_subnormal=False),
+    m=st.floats(1e-4, 20.0, allow_subnormal=False),
+    k=st.floats(0.1, 10.0, allow_subnormal=False),
 )
 def test_symmetries_of_delta_a(B, Le, Lmu, Ltau, eps, m, k) -> None:
     x = Model.from_generators(B, Le, Lmu, Ltau)

@@ -240,7 +240,12 @@ def test_anomaly_free_general_doublet_consistent_charges(xq, xl, fix):
 
 
 @settings(max_examples=50, deadline=None)
-@given(B=st.floats(-5, 5), Le=st.floats(-5, 5), Lmu=st.floats(-5, 5), k=st.floats(0.1, 10))
+@given(
+    B=st.floats(-5, 5, allow_subnormal=False),
+    Le=st.floats(-5, 5, allow_subnormal=False),
+    Lmu=st.floats(-5, 5, allow_subnormal=False),
+    k=st.floats(0.1, 10, allow_subnormal=False),
+)
 def test_anomaly_freedom_invariant_under_sign_and_normalisation(B, Le, Lmu, k):
     Ltau = -3 * B - Le - Lmu
     m = Model.from_generators(B, Le, Lmu, Ltau)
@@ -466,8 +471,8 @@ def test_scaled_and_negated_models():
 
 @settings(max_examples=100, deadline=None)
 @given(
-    alpha=st.floats(-2 * math.pi, 2 * math.pi, allow_nan=False),
-    R=st.floats(-10, 10, allow_nan=False),
+    alpha=st.floats(-2 * math.pi, 2 * math.pi, allow_nan=False, allow_subnormal=False),
+    R=st.floats(-10, 10, allow_nan=False, allow_subnormal=False),
 )
 def test_alpha_r_anomaly_free_and_generators(alpha, R):
     m = alpha_r(alpha, R)

@@ -489,7 +489,7 @@ def test_phi_sign_enters_the_eta_gamma_interference() -> None:
 
 # -- symmetries and broadcasting (hypothesis) ------------------------------------------------------
 
-charge = st.floats(-5.0, 5.0, allow_nan=False, allow_infinity=False)
+charge = st.floats(-5.0, 5.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 MASS_GRID = np.array([0.0, 0.05, 0.3, M_RHO, M_OMEGA, M_PHI, 1.3, 4.0])
 
 
@@ -503,7 +503,7 @@ def _scale_of(g) -> float:
 
 @settings(max_examples=60, deadline=None)
 @given(u=charge, d=charge, s=charge, c=charge, b=charge, e=charge, mu=charge,
-       eps=st.floats(-1.0, 1.0, allow_nan=False))  # fmt: skip
+       eps=st.floats(-1.0, 1.0, allow_nan=False, allow_subnormal=False))  # fmt: skip
 def test_sign_flip_leaves_every_factor_unchanged(u, d, s, c, b, e, mu, eps) -> None:
     mdl = _model(u, d, s, c, b, e, mu)
     g1 = effective_couplings(mdl, g_X=1.0, eps=eps)
@@ -519,8 +519,8 @@ def test_sign_flip_leaves_every_factor_unchanged(u, d, s, c, b, e, mu, eps) -> N
 
 @settings(max_examples=60, deadline=None)
 @given(u=charge, d=charge, s=charge, c=charge, b=charge, e=charge, mu=charge,
-       eps=st.floats(-1.0, 1.0, allow_nan=False),
-       k=st.floats(0.05, 20.0) | st.floats(-20.0, -0.05))  # fmt: skip
+       eps=st.floats(-1.0, 1.0, allow_nan=False, allow_subnormal=False),
+       k=st.floats(0.05, 20.0, allow_subnormal=False) | st.floats(-20.0, -0.05, allow_subnormal=False))  # fmt: skip
 def test_scaling_charges_and_eps_scales_every_factor_by_k2(u, d, s, c, b, e, mu, eps, k) -> None:
     mdl = _model(u, d, s, c, b, e, mu)
     g1 = effective_couplings(mdl, g_X=1.0, eps=eps)
@@ -536,7 +536,7 @@ def test_scaling_charges_and_eps_scales_every_factor_by_k2(u, d, s, c, b, e, mu,
 @settings(max_examples=25, deadline=None)
 @given(
     st.lists(st.tuples(*[charge] * 7), min_size=1, max_size=5),
-    st.lists(st.floats(0.0, 5.0, allow_nan=False), min_size=1, max_size=6),
+    st.lists(st.floats(0.0, 5.0, allow_nan=False, allow_subnormal=False), min_size=1, max_size=6),
 )
 def test_batch_n1_times_masses_m_gives_n_by_m(rows, masses) -> None:
     # Every charge varies over the batch (shape (N, 1)); masses (M,) -> (N, M), element by element

@@ -105,13 +105,13 @@ def test_vetoed_windows_and_out_of_range_say_nothing() -> None:
 
 @settings(max_examples=20, deadline=None)
 @given(
-    B=st.floats(-2, 2),
-    Le=st.floats(-3, 3),
-    Lmu=st.floats(-3, 3),
-    k=st.floats(0.2, 5.0),
-    eps_over_g=st.floats(-0.05, 0.05),
+    B=st.floats(-2, 2, allow_subnormal=False),
+    Le=st.floats(-3, 3, allow_subnormal=False),
+    Lmu=st.floats(-3, 3, allow_subnormal=False),
+    k=st.floats(0.2, 5.0, allow_subnormal=False),
+    eps_over_g=st.floats(-0.05, 0.05, allow_subnormal=False),
     which=st.sampled_from(sorted(REQUIRED)),
-    u=st.floats(0.05, 0.95),
+    u=st.floats(0.05, 0.95, allow_subnormal=False),
 )
 def test_scaling_and_sign_flip(B, Le, Lmu, k, eps_over_g, which, u) -> None:
     # X -> k X with eps -> k eps is g_X -> g_X / k: every limit scales by 1/k; -X changes nothing.

@@ -20,6 +20,7 @@ from .borexino import Borexino
 from .coherent import CoherentCsI2017
 from .electron_gm2 import ElectronGM2
 from .nsi import NSIOscillation
+from .trident import CCFRTrident, CHARM2Trident
 
 __all__ = [
     "Constraint",
@@ -37,7 +38,15 @@ ENTRY_POINT_GROUP = "zprime_atlas.constraints"
 
 
 def _builtin_constraints() -> list[Constraint]:
-    return [ElectronGM2("cs"), ElectronGM2("rb"), NSIOscillation(), Borexino(), CoherentCsI2017()]
+    return [
+        ElectronGM2("cs"),
+        ElectronGM2("rb"),
+        NSIOscillation(),
+        Borexino(),
+        CoherentCsI2017(),
+        CCFRTrident(),
+        CHARM2Trident(),
+    ]
 
 
 class _Registry:

@@ -524,7 +524,7 @@ class CEvNSSingleBin(Constraint):
             sq = np.sqrt(np.where(island, d_lo, 0.0))
             u1 = np.where(island, 2.0 * c_lo / (sq - s1), inf)
             u2 = np.where(island, (sq - s1) / (2.0 * s2), inf)
-        return u1 / lam, u2 / lam, np.asarray(u_hi / lam, dtype=np.float64)
+            return u1 / lam, u2 / lam, np.asarray(u_hi / lam, dtype=np.float64)
 
     def limit(
         self,
