@@ -92,7 +92,7 @@ def test_interrupted_scan_resumes_to_identical_file(tmp_path: Path) -> None:
     engine.scan(fam, MASSES, out=part, _stop_after_chunks=2, **kw)
     with h5py.File(part, "r") as f:
         assert f["done"][...].tolist() == [1, 1, 0, 0]
-    with pytest.raises(StoreError, match="unfinished scan .2 of 4 chunks done.*resume"):
+    with pytest.raises(StoreError, match=r"unfinished scan .2 of 4 chunks done.*resume"):
         engine.load(part)
     resumed = engine.scan(fam, MASSES, out=part, resume=True, **kw)
     a, b = _datasets(full), _datasets(part)

@@ -104,7 +104,9 @@ CHARGE = st.one_of(
 @settings(max_examples=30, deadline=None)
 @given(
     B=CHARGE, Le=CHARGE, Lmu=CHARGE,
-    k=st.floats(0.1, 10, allow_subnormal=False), m=st.floats(1e-4, 10, allow_subnormal=False), r=st.floats(-1, 1, allow_subnormal=False),
+    k=st.floats(0.1, 10, allow_subnormal=False),
+    m=st.floats(1e-4, 10, allow_subnormal=False),
+    r=st.floats(-1, 1, allow_subnormal=False),
 )  # fmt: skip
 def test_scaling_and_sign_flip(B, Le, Lmu, k, m, r) -> None:
     c = constraints.get("nsi_oscillation")

@@ -520,7 +520,8 @@ def test_sign_flip_leaves_every_factor_unchanged(u, d, s, c, b, e, mu, eps) -> N
 @settings(max_examples=60, deadline=None)
 @given(u=charge, d=charge, s=charge, c=charge, b=charge, e=charge, mu=charge,
        eps=st.floats(-1.0, 1.0, allow_nan=False, allow_subnormal=False),
-       k=st.floats(0.05, 20.0, allow_subnormal=False) | st.floats(-20.0, -0.05, allow_subnormal=False))  # fmt: skip
+       k=st.floats(0.05, 20.0, allow_subnormal=False)
+       | st.floats(-20.0, -0.05, allow_subnormal=False))  # fmt: skip
 def test_scaling_charges_and_eps_scales_every_factor_by_k2(u, d, s, c, b, e, mu, eps, k) -> None:
     mdl = _model(u, d, s, c, b, e, mu)
     g1 = effective_couplings(mdl, g_X=1.0, eps=eps)

@@ -18,8 +18,8 @@ is written as it arrives and ``resume=True`` skips chunks already marked done.
 
 Storage per constraint (``store``): ``"ratio"`` keeps r (float32, N x M x K x G); ``"summary"`` keeps,
 per (model, mass, mix), the number of couplings it excludes and its smallest r over the couplings.
-``"auto"`` picks ratio up to 5e6 grid points (the survey always stores summaries). ``allowed`` (every r < 1, NaN = no constraint) is always
-kept at full resolution.
+``"auto"`` picks ratio up to 5e6 grid points (the survey always stores summaries). ``allowed``
+(every r < 1, NaN = no constraint) is always kept at full resolution.
 """
 
 from __future__ import annotations
@@ -165,9 +165,8 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
                 out[f"ratio/{c.name}"] = r.astype(np.float32)
         else:
             out[f"excluded_count/{c.name}"] = excluded.sum(axis=-1).astype(np.uint8)
-            with np.errstate(invalid="ignore"):
-                with np.errstate(over="ignore"):
-                    out[f"min_ratio/{c.name}"] = np.fmin.reduce(r, axis=-1).astype(np.float32)
+            with np.errstate(invalid="ignore"), np.errstate(over="ignore"):
+                out[f"min_ratio/{c.name}"] = np.fmin.reduce(r, axis=-1).astype(np.float32)
     out["allowed"] = allowed
     return start, stop, out
 
