@@ -250,11 +250,34 @@ class ScanResult:
         }
         if self.kind == "survey":
             out["viable_models"] = self.viable_models()
+            out["n_viable_outside_vetoed_windows"] = len(self.viable_models(exclude_vetoed=True))
+            out["vetoed_masses"] = [float(m) for m in self.masses[self.vetoed_masses()]]
         return out
 
-    def viable_models(self) -> list[dict[str, Any]]:
-        """Models allowed in the band for some mass and mixing, with where (survey)."""
+    def vetoed_masses(self) -> NDArray[np.bool_]:
+        """Masses (M,) inside a vetoed window of some constraint: in its mass range, yet it says
+        nothing for any model there (e.g. BaBar's and LHCb's rho/omega and phi windows)."""
+        out = np.zeros(len(self.masses), dtype=bool)
+        for name in self.constraint_names:
+            res = self.results[name]
+            arr = res["ratio"] if "ratio" in res else res["min_ratio"][..., None]
+            silent = np.all(np.isnan(arr), axis=(0, 2, 3))
+            try:
+                lo, hi = _registry.get(name).mass_range
+            except ValueError:
+                continue
+            out |= silent & (self.masses >= lo) & (self.masses <= hi)
+        return out
+
+    def viable_models(self, exclude_vetoed: bool = False) -> list[dict[str, Any]]:
+        """Models allowed in the band for some mass and mixing, with where (survey).
+
+        ``exclude_vetoed=True`` ignores masses inside a constraint's vetoed window
+        (:meth:`vetoed_masses`), where a model survives only because that experiment is silent.
+        """
         viable = self.allowed_in_band  # (N, M, K)
+        if exclude_vetoed:
+            viable = viable & ~self.vetoed_masses()[None, :, None]
         gens = self.models.generators
         out = []
         for i in np.flatnonzero(np.any(viable, axis=(1, 2))):

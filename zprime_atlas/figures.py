@@ -169,6 +169,19 @@ def make_figures(
     return written
 
 
+def _ranges(masses: list[float]) -> str:
+    """'0.755 - 0.812, 0.99 - 1' style text of clustered grid masses."""
+    if not masses:
+        return "none"
+    groups: list[list[float]] = [[masses[0]]]
+    for m in masses[1:]:
+        if m / groups[-1][-1] < 1.06:
+            groups[-1].append(m)
+        else:
+            groups.append([m])
+    return ", ".join(f"{g[0]:.3g} - {g[-1]:.3g}" for g in groups)
+
+
 def _survey_table(numbers: dict[str, Any]) -> str:
     lines = [
         f"# Viable models of the max-charge-10 survey ({numbers['dataset']} g-2 data)",
@@ -178,13 +191,19 @@ def _survey_table(numbers: dict[str, Any]) -> str:
         "a coupling inside the 2-sigma (g-2)_mu band allowed by every constraint "
         f"({', '.join(numbers['constraints'])}).",
         "",
-        "| model | B | Le | Lmu | Ltau | masses [GeV] |",
-        "|---|---|---|---|---|---|",
+        f"Outside the vetoed mass windows of the searches (masses where an experiment in range "
+        f"publishes no limit: {_ranges(numbers['vetoed_masses'])} GeV on this grid), "
+        f"{numbers['n_viable_outside_vetoed_windows']} models are viable.",
+        "",
+        "| model | B | Le | Lmu | Ltau | masses [GeV] | outside vetoed windows |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for v in numbers["viable"]:
+    outside = set(numbers["viable_outside_vetoed_windows"])
+    for v in sorted(numbers["viable"], key=lambda v: v["label"] not in outside):
         ch = v["charges"]
         lines.append(
             f"| {v['label']} | {ch.get('B', '')} | {ch.get('Le', '')} | {ch.get('Lmu', '')}"
             f" | {ch.get('Ltau', '')} | {v['mass_min']:.3g} - {v['mass_max']:.3g} |"
+            f" {'yes' if v['label'] in outside else 'no'} |"
         )
     return "\n".join(lines) + "\n"

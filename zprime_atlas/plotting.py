@@ -419,11 +419,17 @@ def alpha_r_summary(no_mixing: ScanResult, free_mixing: ScanResult) -> dict[str,
 
 
 def _closing_constraint(res: ScanResult) -> NDArray[np.int64]:
-    """Per model (first mass): index of the constraint excluding most band couplings, -1 if allowed."""
-    counts = np.stack(
-        [res.excluded_count(n)[:, 0].astype(int).max(axis=-1) for n in res.constraint_names]
-    )
-    closing = np.argmax(counts, axis=0)
+    """Per model (first mass): the constraint that closes it, -1 if allowed, -2 if no band.
+
+    At the mixing value where the fewest band couplings are excluded (the model's best chance),
+    the constraint excluding the most couplings there.
+    """
+    counts = np.stack([res.excluded_count(n)[:, 0].astype(int) for n in res.constraint_names])
+    n_allowed = res.allowed[:, 0].sum(axis=-1)  # (N, K)
+    has_band = np.isfinite(res.g_high[:, 0])
+    best_k = np.argmax(np.where(has_band, n_allowed * 1000 - counts.sum(axis=0), -(10**9)), axis=1)
+    at_best = np.take_along_axis(counts, best_k[None, :, None], axis=2)[..., 0]  # (C, N)
+    closing = np.argmax(at_best, axis=0)
     allowed = res.best_mix()[:, 0]
     no_band = ~np.any(np.isfinite(res.g_high[:, 0]), axis=-1)
     return np.where(allowed, -1, np.where(no_band, -2, closing))
@@ -530,10 +536,14 @@ def plot_alpha_r(
 def survey_summary(result: ScanResult) -> dict[str, Any]:
     """Numbers behind the survey figure: the viable models and where they survive."""
     viable = result.viable_models()
+    outside = result.viable_models(exclude_vetoed=True)
     return {
         "n_models": int(result.shape[0]),
         "dataset": result.attrs.get("dataset"),
         "n_viable": len(viable),
+        "n_viable_outside_vetoed_windows": len(outside),
+        "viable_outside_vetoed_windows": [v["label"] for v in outside],
+        "vetoed_masses": [float(m) for m in result.masses[result.vetoed_masses()]],
         "viable": [
             {
                 "label": v["label"],
@@ -552,12 +562,30 @@ def plot_survey(result: ScanResult, ax: Axes | None = None, max_rows: int = 60) 
     """Viable models of a survey: for each, the masses where some (xi, g in band) survives."""
     with _styled():
         summary = survey_summary(result)
-        rows = summary["viable"][:max_rows]
+        outside = set(summary["viable_outside_vetoed_windows"])
+        ordered = sorted(summary["viable"], key=lambda v: v["label"] not in outside)
+        rows = ordered[:max_rows]
         height = max(2.5, 0.22 * len(rows) + 1.2)
         fig, ax = _new_axes(ax, size=(6.4, height))
         artists = PlotArtists(fig, ax)
         allowed = np.any(result.allowed_in_band, axis=2)  # (N, M)
         labels = list(result.labels)
+        vetoed = result.vetoed_masses()
+        if vetoed.any():
+            edges = np.sqrt(result.masses[1:] * result.masses[:-1])
+            edges = np.concatenate([[result.masses[0]], edges, [result.masses[-1]]])
+            for i in np.flatnonzero(vetoed):
+                ax.axvspan(edges[i], edges[i + 1], color="#cccccc", lw=0, zorder=0)
+            ax.text(
+                0.99,
+                0.995,
+                "grey: vetoed windows\n(a search is silent there)",
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize=6,
+                color="#555555",
+            )
         for j, row in enumerate(rows):
             i = labels.index(row["label"])
             mask = allowed[i]
@@ -571,8 +599,9 @@ def plot_survey(result: ScanResult, ax: Axes | None = None, max_rows: int = 60) 
         data = _gm2.dataset(str(summary["dataset"]))
         more = "" if len(summary["viable"]) <= max_rows else f" (first {max_rows} shown)"
         ax.set_title(
-            f"{summary['n_viable']} of {summary['n_models']} anomaly-free models viable"
-            f"{more}\n(g-2)$_\\mu$ {data.name} $\\pm2\\sigma$, free kinetic mixing",
+            f"{summary['n_viable']} of {summary['n_models']} anomaly-free models viable{more}; "
+            f"{summary['n_viable_outside_vetoed_windows']} outside vetoed windows\n"
+            f"(g-2)$_\\mu$ {data.name} $\\pm2\\sigma$, free kinetic mixing",
             fontsize=9,
         )
         ax.minorticks_off()

@@ -45,6 +45,7 @@ import hashlib
 import io
 import math
 import os
+import threading
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -774,7 +775,7 @@ class RecastConstraint(Constraint):
         return intervals_by_scan(lambda g: self._signal(m, g, model, mix, ref), shape)
 
 
-_SHARED: dict[tuple, tuple[dict, dict]] | None = None
+_SHARED = threading.local()  # per thread: engines may evaluate chunks in threads (dask, threading)
 
 
 @contextmanager
@@ -783,26 +784,28 @@ def shared_evaluation() -> Iterator[None]:
 
     The grid engine evaluates every recast on the same model chunk, masses and mixing; the
     effective couplings at q^2 = m^2 and the partial widths at g_X = 1 are then computed once.
-    Keys are the identities of the input objects, so the cache is only valid inside the context.
+    Keys are the identities of the input objects, so the cache is only valid inside the context;
+    it is private to the calling thread.
     """
-    global _SHARED
-    previous, _SHARED = _SHARED, {}
+    previous = getattr(_SHARED, "cache", None)
+    _SHARED.cache = {}
     try:
         yield
     finally:
-        _SHARED = previous
+        _SHARED.cache = previous
 
 
 def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict]:
+    cache = getattr(_SHARED, "cache", None)
     key = None
-    if _SHARED is not None and isinstance(g, float):
+    if cache is not None and isinstance(g, float):
         key = (id(model), id(m), id(mix.value), mix.kind, mix.loop_scale, g)
-        if key in _SHARED:
-            return _SHARED[key]
+        if key in cache:
+            return cache[key]
     couplings = effective_couplings(model, g, eps=mix, q2=m * m, loop_scale=mix.loop_scale)
     widths = decays.widths_from_couplings(couplings, m, model.m_dark)
     if key is not None:
-        _SHARED[key] = (couplings, widths)
+        cache[key] = (couplings, widths)
     return couplings, widths
 
 
