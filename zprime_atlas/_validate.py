@@ -36,7 +36,10 @@ def as_mass(m_X: ArrayLike, what: str = "mass m_X") -> NDArray[np.float64]:
 def as_coupling(g: ArrayLike, what: str = "coupling g_X") -> NDArray[np.float64]:
     """A real coupling (any sign) as a float array; refuses NaN and infinities."""
     arr = _as_float_array(g, what)
-    bad = ~np.isfinite(arr)
-    if np.any(bad):
-        raise ValueError(f"{what} must be finite, got {_first_bad(arr, bad)!r}")
+    # Fast path for large arrays: one reduction; NaN or inf anywhere makes the sum non-finite (a sum
+    # that overflows from finite values falls through to the exact check).
+    if arr.size < 64 or not np.isfinite(np.add.reduce(arr, axis=None)):
+        bad = ~np.isfinite(arr)
+        if np.any(bad):
+            raise ValueError(f"{what} must be finite, got {_first_bad(arr, bad)!r}")
     return arr

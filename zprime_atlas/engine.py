@@ -145,30 +145,39 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
     out: dict[str, NDArray] = {"g_low": g_low, "g_high": g_high}
     if spec.g_explicit is not None:
         g = np.broadcast_to(spec.g_explicit[None, None, None, :], shape4)
-    elif n_g == 1 and not np.any(np.isfinite(g_low)):  # upper-limit data set: g_high only
-        g = g_high[..., None]
-        out["couplings"] = g
     else:
-        t = np.linspace(0.0, 1.0, n_g)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            g = np.exp(np.log(g_low)[..., None] * (1 - t) + np.log(g_high)[..., None] * t)
-        out["couplings"] = g
-    g_eval = np.where(np.isfinite(g), g, 0.0)  # no band: evaluate at 0, mark not allowed below
-    allowed = np.isfinite(g).copy()
+        g = band_couplings(g_low, g_high, n_g)
+    has_g = np.isfinite(g)
+    g_eval = np.where(has_g, g, 0.0)  # no band: evaluate at 0, marked not allowed below
+    no_band = ~has_g[..., 0]  # a band is all-finite or all-NaN along the coupling axis
+    allowed = has_g.copy()
     for c in spec.constraints:
         r = np.broadcast_to(c.ratio(m, g_eval, x, **mix), shape4)
-        r = np.where(np.isfinite(g), r, np.nan)
         excluded = r >= 1.0  # NaN compares False: no constraint there
         allowed &= ~excluded
         if spec.store == "ratio":
             with np.errstate(over="ignore"):  # r beyond float32's range is stored as inf
-                out[f"ratio/{c.name}"] = r.astype(np.float32)
+                out[f"ratio/{c.name}"] = np.where(has_g, r, np.nan).astype(np.float32)
         else:
-            out[f"excluded_count/{c.name}"] = excluded.sum(axis=-1).astype(np.uint8)
-            with np.errstate(invalid="ignore"), np.errstate(over="ignore"):
-                out[f"min_ratio/{c.name}"] = np.fmin.reduce(r, axis=-1).astype(np.float32)
+            count = np.count_nonzero(excluded, axis=-1).astype(np.uint8)
+            out[f"excluded_count/{c.name}"] = np.where(no_band, 0, count).astype(np.uint8)
+            with np.errstate(invalid="ignore", over="ignore"):
+                low = np.fmin.reduce(r, axis=-1).astype(np.float32)
+            out[f"min_ratio/{c.name}"] = np.where(no_band, np.float32(np.nan), low)
     out["allowed"] = allowed
     return start, stop, out
+
+
+def band_couplings(g_low: NDArray, g_high: NDArray, n_g: int) -> NDArray[np.float64]:
+    """``n_g`` couplings spread geometrically across each band [g_low, g_high], edges included.
+
+    For an upper-limit data set (g_low NaN everywhere) and ``n_g = 1``: the upper limit g_high.
+    """
+    if n_g == 1 and not np.any(np.isfinite(g_low)):
+        return np.asarray(g_high)[..., None]
+    t = np.linspace(0.0, 1.0, n_g)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.exp(np.log(g_low)[..., None] * (1 - t) + np.log(g_high)[..., None] * t)
 
 
 # -- results ---------------------------------------------------------------------------------------
@@ -187,7 +196,7 @@ class ScanResult:
     masses: NDArray[np.float64]
     mix_kind: str
     mix_values: NDArray[np.float64]
-    couplings: NDArray[np.float64]
+    g_explicit: NDArray[np.float64] | None
     g_low: NDArray[np.float64]
     g_high: NDArray[np.float64]
     allowed: NDArray[np.bool_]
@@ -198,6 +207,13 @@ class ScanResult:
     @property
     def labels(self) -> NDArray[np.object_]:
         return self.models.labels
+
+    @property
+    def couplings(self) -> NDArray[np.float64]:
+        """The g_X axis: the explicit (G,) array, or (N, M, K, G) values across each band."""
+        if self.g_explicit is not None:
+            return self.g_explicit
+        return band_couplings(self.g_low, self.g_high, self.allowed.shape[-1])
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -512,8 +528,6 @@ class _Memory:
             "g_high": np.full((n, m, k), np.nan),
             "allowed": np.zeros((n, m, k, g), dtype=bool),
         }
-        if spec.g_explicit is None:
-            self.arrays["couplings"] = np.full((n, m, k, g), np.nan)
         for c in spec.constraints:
             if spec.store == "ratio":
                 self.arrays[f"ratio/{c.name}"] = np.full((n, m, k, g), np.nan, dtype=np.float32)
@@ -535,10 +549,9 @@ class _Memory:
             else:
                 results[c.name] = {"excluded_count": a[f"excluded_count/{c.name}"],
                                    "min_ratio": a[f"min_ratio/{c.name}"]}  # fmt: skip
-        couplings = a.get("couplings", spec.g_explicit)
         return ScanResult(
             kind=attrs["kind"], models=flat, masses=spec.masses, mix_kind=spec.mix_kind,
-            mix_values=spec.mix_values, couplings=couplings, g_low=a["g_low"],
+            mix_values=spec.mix_values, g_explicit=spec.g_explicit, g_low=a["g_low"],
             g_high=a["g_high"], allowed=a["allowed"], results=results,
             constraint_names=[c.name for c in spec.constraints], attrs=attrs,
         )  # fmt: skip
@@ -629,8 +642,7 @@ class _Writer:
                 [np.broadcast_to(gens[k_], flat.shape) for k_ in GENERATORS], axis=1))  # fmt: skip
         if spec.g_explicit is not None:
             f.create_dataset("couplings", data=spec.g_explicit)
-        else:
-            attach_scales(create_dataset(f, "couplings", (n, m, k, g), "f8", cm, np.nan), scales)
+        # otherwise the couplings are band_couplings(g_low, g_high, G): derived, not stored
         for name in ("band/g_low", "band/g_high"):
             attach_scales(create_dataset(f, name, (n, m, k), "f8", cm, np.nan), scales)
         attach_scales(create_dataset(f, "allowed", (n, m, k, g), "u1", cm, 0), scales)
@@ -655,8 +667,6 @@ class _Writer:
         for key, value in res.items():
             if key in ("g_low", "g_high"):
                 f[f"band/{key}"][start:stop] = value
-            elif key == "couplings":
-                f["couplings"][start:stop] = value
             elif key == "allowed":
                 f["allowed"][start:stop] = value.astype(np.uint8)
             else:
@@ -688,7 +698,7 @@ def _write_full(result: ScanResult, path: Path) -> None:
         charges=charges, dark=(np.broadcast_to(models.x_dark, models.shape).astype(float),
                                models.m_dark),
         masses=result.masses, mix_kind=result.mix_kind, mix_values=result.mix_values,
-        loop_scale=None, g_explicit=result.couplings if result.couplings.ndim == 1 else None,
+        loop_scale=None, g_explicit=result.g_explicit,
         dataset=str(attrs.get("dataset", "2021")), nsigma=float(attrs.get("nsigma", 2.0)),
         n_g=result.shape[3], constraints=[_NamedOnly(name) for name in result.constraint_names],
         store=store,
@@ -696,8 +706,6 @@ def _write_full(result: ScanResult, path: Path) -> None:
     writer = _Writer(path, spec, models, attrs, resume=False)
     res: dict[str, NDArray] = {"g_low": result.g_low, "g_high": result.g_high,
                                "allowed": result.allowed}  # fmt: skip
-    if result.couplings.ndim == 4:
-        res["couplings"] = result.couplings
     for name, data in result.results.items():
         for what, arr in data.items():
             res[f"{what}/{name}"] = arr
@@ -750,7 +758,8 @@ def load(path: str | Path) -> ScanResult:
         return ScanResult(
             kind=attrs["kind"], models=models, masses=f["axes/mass"][...],
             mix_kind=attrs["mix_kind"], mix_values=f["axes/mix"][...],
-            couplings=f["couplings"][...], g_low=f["band/g_low"][...],
+            g_explicit=f["couplings"][...] if "couplings" in f else None,
+            g_low=f["band/g_low"][...],
             g_high=f["band/g_high"][...], allowed=f["allowed"][...].astype(bool),
             results=results, constraint_names=names, attrs=attrs,
         )  # fmt: skip

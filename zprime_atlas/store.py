@@ -9,7 +9,8 @@ Layout (format ``zprime_atlas.scan``, version :data:`FORMAT_VERSION`)::
                                   file_hashes (JSON: sha256 of every data file used), family (JSON)
     /axes/model  /axes/mass  /axes/mix  /axes/g_index     dimension scales (1-D)
     /models/charges (N, 12)   /models/labels (N,)   /models/generators (N, 4) if any
-    /couplings              (G,) explicit g_X, or (N, M, K, G) spread across each point's band
+    /couplings              (G,) explicit g_X; absent when the couplings are spread across each
+                            point's band (engine.band_couplings(g_low, g_high, G): derived data)
     /band/g_low, /band/g_high                     (N, M, K)
     /allowed                (N, M, K, G) uint8    every r < 1 (NaN ignored)
     /constraints/<name>/ratio          (N, M, K, G) float32   (store = "ratio")

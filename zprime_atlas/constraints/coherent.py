@@ -480,8 +480,25 @@ class CEvNSSingleBin(Constraint):
     ) -> NDArray[np.float64]:
         """r = max(chi^2(N) - chi^2(N_SM), 0) / Delta chi^2_crit; NaN outside the mass range."""
         m = as_mass(m_X)
-        as_coupling(g_X)
-        n = self.predicted_counts(m, g_X, model, eps, eps_over_g, loop_scale)
+        g = as_coupling(g_X)
+        mix = Mixing.parse(eps, eps_over_g, loop_scale)
+        if mix.proportional:
+            # Every amplitude is A = g^2 A_1 (g_nu and g_q both scale with g): N is a polynomial
+            # in u = g^2 whose coefficients are evaluated once, without the coupling axis.
+            k1, k2 = self.kernels(m)
+            amps = self.amplitudes(model, 1.0, eps=mix)
+            s1: NDArray = np.zeros(())
+            s2: NDArray = np.zeros(())
+            for j, qw in enumerate(self._qw):
+                for k in range(len(_KEYS)):
+                    a = amps[j][k]
+                    s1 = s1 - 2.0 * qw * a * k1[j, k]
+                    s2 = s2 + a * a * k2[j, k]
+            u = g * g
+            with np.errstate(over="ignore", invalid="ignore"):
+                n = self.sm_counts + u * (s1 + u * s2)
+        else:
+            n = self.predicted_counts(m, g_X, model, eps, eps_over_g, loop_scale)
         r = self._r_from_counts(n)
         r, inside = np.broadcast_arrays(r, self.in_range(m))
         return np.where(inside, r, np.nan)

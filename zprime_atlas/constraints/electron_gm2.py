@@ -21,8 +21,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import chi2
 
-from .._validate import as_mass
+from .._validate import as_coupling, as_mass
 from ..constants import E_CHARGE, M_E
+from ..couplings import Mixing
 from ..gm2 import ELECTRON_DATASETS, GM2Dataset, contribution, loop_integral
 from ..models import Model
 from .base import Constraint, ConstraintInfo, limit_mixing
@@ -73,9 +74,14 @@ class ElectronGM2(Constraint):
         loop_scale: float | None = None,
     ) -> NDArray[np.float64]:
         """r = Delta chi^2 / 2.706 of the X contribution to a_e (module docstring)."""
-        a = contribution(
-            model, m_X, g_X, eps=eps, eps_over_g=eps_over_g, lepton="e", loop_scale=loop_scale
-        )
+        mix = Mixing.parse(eps, eps_over_g, loop_scale)
+        if mix.proportional:  # Delta a ∝ g_X^2: evaluate at g_X = 1 without the coupling axis
+            g = as_coupling(g_X)
+            a = contribution(model, m_X, 1.0, eps=mix, lepton="e", loop_scale=loop_scale) * g * g
+        else:
+            a = contribution(
+                model, m_X, g_X, eps=eps, eps_over_g=eps_over_g, lepton="e", loop_scale=loop_scale
+            )
         d, s = self.data.delta, self.data.sigma
         a_hat = max(d, 0.0)
         dchi2 = np.where(a >= a_hat, ((a - d) ** 2 - (a_hat - d) ** 2) / (s * s), 0.0)

@@ -43,7 +43,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._validate import as_coupling, as_mass
 from ..constants import G_FERMI, Y_N_EARTH
-from ..couplings import effective_couplings
+from ..couplings import Mixing, effective_couplings
 from ..models import Model
 from .base import Constraint, ConstraintInfo, limit_mixing
 
@@ -153,12 +153,14 @@ class NSIOscillation(Constraint):
         """r = max over (D_e, D_tau) of D / (its bound on the same side); NaN outside the range."""
         m = as_mass(m_X)
         g = as_coupling(g_X)
-        nsi = earth_nsi(model, m, g, eps=eps, eps_over_g=eps_over_g, loop_scale=loop_scale)
-        r = np.maximum(
+        Mixing.parse(eps, eps_over_g, loop_scale)  # checks the arguments; eps itself cancels
+        # eps cancels in neutral matter, so eps^E ∝ g_X^2 exactly: evaluate at g_X = 1, scale.
+        nsi = earth_nsi(model, m, 1.0)
+        r1 = np.maximum(
             _side_ratio(nsi["ee"] - nsi["mumu"], self.bounds.ee_minus_mumu),
             _side_ratio(nsi["tautau"] - nsi["mumu"], self.bounds.tautau_minus_mumu),
         )
-        return np.where(self.in_range(m), r, np.nan)
+        return np.where(self.in_range(m), r1, np.nan) * (g * g)
 
     def limit(
         self,
