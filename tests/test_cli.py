@@ -145,3 +145,67 @@ def test_b_minus_l_gets_babar_lhcb_and_na64_limits(capsys: pytest.CaptureFixture
     assert limits["na64_2019_invisible"][3] is None  # above its 1 GeV range
     for name in ("babar_2017_invisible", "babar_2016_4mu", "lhcb_2017_prompt"):
         assert name in limits
+
+
+def test_scan_show_and_plot_commands(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    out = tmp_path / "ar.h5"
+    code, text, err = run(
+        capsys, "scan", "alpha-r", "--mass", "0.2", "--n", "4", "--mix-n", "4", "--n-g", "3",
+        "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.exists()
+    code, text, err = run(capsys, "show", str(out), "--json")
+    assert code == 0, err
+    summary = json.loads(text)
+    assert summary["n_models"] == 16
+    assert summary["mix_kind"] == "xi"
+    assert 0.0 <= summary["allowed_fraction"] <= 1.0
+    png = tmp_path / "ar.png"
+    code, _, err = run(capsys, "plot", str(out), "-o", str(png))
+    assert code == 0, err
+    assert png.stat().st_size > 1000
+    # Resuming a finished scan is a no-op; a foreign file is refused in one sentence.
+    code, _, err = run(capsys, "scan", "alpha-r", "--mass", "0.2", "--n", "4", "--mix-n", "4",
+                       "--n-g", "3", "--out", str(out), "--resume", "--quiet")  # fmt: skip
+    assert code == 0, err
+    bad = tmp_path / "bad.h5"
+    bad.write_text("not hdf5")
+    code, _, err = run(capsys, "show", str(bad))
+    assert code == 1
+    assert "not a readable HDF5 file" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_mass_coupling_scan_and_survey_commands(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    out = tmp_path / "mc.h5"
+    code, _, err = run(
+        capsys, "scan", "mass-coupling", "--model", "B-L", "--n-mass", "5", "--n-coupling", "4",
+        "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    code, text, _ = run(capsys, "show", str(out))
+    assert "1 models, 5 masses" in text
+    sv = tmp_path / "sv.h5"
+    code, text, err = run(capsys, "survey", "--max-charge", "1", "--n-mass", "4", "--out", str(sv))
+    assert code == 0, err
+    assert "viable with the 2021 g-2 band" in text
+    code, text, _ = run(capsys, "show", str(sv), "--json")
+    data = json.loads(text)
+    assert "viable_models" in data
+    assert "n_viable_outside_vetoed_windows" in data
+    code, _, err = run(capsys, "scan", "mass-coupling", "--model", "B-L", "--mass-min", "1",
+                       "--mass-max", "0.1", "--out", str(out))  # fmt: skip
+    assert code == 1
+    assert "is not increasing" in err
+
+
+def test_figures_command_rejects_unknown_names(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    code, _, err = run(capsys, "figures", "--out", str(tmp_path), "--only", "nope")
+    assert code == 1
+    assert "unknown figure 'nope'" in err
+    code, _, err = run(capsys, "figures", "--out", str(tmp_path), "--only", "mass_coupling_B-L",
+                       "--quiet")  # fmt: skip
+    assert code == 0, err
+    assert (tmp_path / "mass_coupling_B-L.png").exists()
+    assert json.loads((tmp_path / "mass_coupling_B-L.json").read_text())["model"] == "B-L"
