@@ -6,21 +6,12 @@ Run: python benchmarks/bench_gm2.py [--repeat N]. Prints points per second; asse
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from _timing import best_time
 
 from zprime_atlas import gm2
 from zprime_atlas.models import Model, alpha_r
-
-
-def best_time(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> None:

@@ -7,21 +7,12 @@ For scale: a per-point Darkcast-style recast costs about 0.3 ms per point per li
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from _timing import best_time
 
 from zprime_atlas import constraints
 from zprime_atlas.models import Model
-
-
-def best_time(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> None:

@@ -433,6 +433,19 @@ class CEvNSSingleBin(Constraint):
                 total = total - 2.0 * qw * a * k1[j, k] + a * a * k2[j, k]
         return total
 
+    def _u_coefficients(
+        self, amps: list[list[NDArray]], k1: NDArray, k2: NDArray, scale: ArrayLike = 1.0
+    ) -> tuple[NDArray, NDArray]:
+        """(S1, S2) of N = N_SM + S1 v + S2 v^2 for amplitudes A = v A_1 / scale (eps ∝ g_X)."""
+        s1: NDArray = np.zeros(())
+        s2: NDArray = np.zeros(())
+        for j, qw in enumerate(self._qw):
+            for k in range(len(_KEYS)):
+                a = amps[j][k] / scale
+                s1 = s1 - 2.0 * qw * a * k1[j, k]
+                s2 = s2 + a * a * k2[j, k]
+        return s1, s2
+
     def predicted_counts(
         self,
         m_X: ArrayLike,
@@ -486,14 +499,7 @@ class CEvNSSingleBin(Constraint):
             # Every amplitude is A = g^2 A_1 (g_nu and g_q both scale with g): N is a polynomial
             # in u = g^2 whose coefficients are evaluated once, without the coupling axis.
             k1, k2 = self.kernels(m)
-            amps = self.amplitudes(model, 1.0, eps=mix)
-            s1: NDArray = np.zeros(())
-            s2: NDArray = np.zeros(())
-            for j, qw in enumerate(self._qw):
-                for k in range(len(_KEYS)):
-                    a = amps[j][k]
-                    s1 = s1 - 2.0 * qw * a * k1[j, k]
-                    s2 = s2 + a * a * k2[j, k]
+            s1, s2 = self._u_coefficients(self.amplitudes(model, 1.0, eps=mix), k1, k2)
             u = g * g
             with np.errstate(over="ignore", invalid="ignore"):
                 n = self.sm_counts + u * (s1 + u * s2)
@@ -518,13 +524,7 @@ class CEvNSSingleBin(Constraint):
                 lam = np.maximum(lam, np.abs(a))
         lam = np.where(lam > 0, lam, 1.0)
         s0 = self.sm_counts
-        s1: NDArray = np.zeros(())
-        s2: NDArray = np.zeros(())
-        for j, qw in enumerate(self._qw):
-            for k in range(len(_KEYS)):
-                a = amps[j][k] / lam
-                s1 = s1 - 2.0 * qw * a * k1[j, k]
-                s2 = s2 + a * a * k2[j, k]
+        s1, s2 = self._u_coefficients(amps, k1, k2, lam)
         s1, s2, lam = np.broadcast_arrays(s1, s2, lam)
         n_lo, n_hi = self.count_window
         inf = math.inf
