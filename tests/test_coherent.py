@@ -13,10 +13,9 @@ from scipy.integrate import quad
 from scipy.optimize import minimize
 from scipy.special import spherical_jn
 
-from zprime_atlas.constants import G_FERMI, M_MU, M_PI_CHARGED, SIN2_THETA_W_LOW
+from zprime_atlas.constants import G_FERMI, HBARC_GEV_FM, M_MU, M_PI_CHARGED, SIN2_THETA_W_LOW
 from zprime_atlas.constraints.coherent import (
     CS133,
-    HBARC_GEV_FM,
     I127,
     PROMPT_ENERGY,
     CoherentCsI2017,

@@ -20,6 +20,7 @@ from particle import Particle
 __all__ = [
     "ALPHA_EM",
     "ALPHA_S_MZ",
+    "AVOGADRO",
     "CHARGED_FERMIONS",
     "CHARGED_LEPTONS",
     "COLOURS",
@@ -28,6 +29,8 @@ __all__ = [
     "FERMIONS",
     "FERMION_MASS",
     "G_FERMI",
+    "HBARC_GEV_CM",
+    "HBARC_GEV_FM",
     "HBAR_GEV_S",
     "HIGGS_VEV",
     "LEPTONS",
@@ -96,6 +99,11 @@ Y_N_EARTH: float = 1.051
 
 #: hbar in GeV s (CODATA 2022 via scipy.constants): lifetime [s] = HBAR_GEV_S / width [GeV].
 HBAR_GEV_S: float = _sc.hbar / _sc.e * 1e-9
+#: hbar c in GeV fm and GeV cm (CODATA 2022 via scipy.constants): lengths <-> inverse GeV.
+HBARC_GEV_FM: float = _sc.hbar * _sc.c / _sc.e * 1e-9 * 1e15
+HBARC_GEV_CM: float = HBARC_GEV_FM * 1e-13
+#: Avogadro's number (CODATA 2022 via scipy.constants).
+AVOGADRO: float = _sc.N_A
 
 # --- masses and widths (GeV), PDG table of the `particle` package ------------------------------
 

@@ -116,12 +116,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.constants as _sc
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import chi2
 
 from .._validate import as_coupling, as_mass
-from ..constants import E_CHARGE, G_FERMI, M_E, SIN2_THETA_W_LOW
+from ..constants import AVOGADRO, E_CHARGE, G_FERMI, HBARC_GEV_CM, M_E, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
 from .base import Constraint, ConstraintInfo, limit_mixing
@@ -164,8 +163,6 @@ SSM_BE7: dict[str, dict[str, float]] = {
 T_THRESHOLD: float = 0.19e-3
 
 _SQRT2_GF: float = math.sqrt(2.0) * G_FERMI
-#: (hbar c) in GeV cm: converts GeV^-2 to cm^2 and cm^-3 to GeV^3.
-_HBARC_GEV_CM: float = _sc.hbar * _sc.c / _sc.e * 1e-9 * 1e2
 _N_GL = 32
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(_N_GL)
 _CACHE_SIZE = 64
@@ -256,7 +253,7 @@ class OscillationParameters:
 
     def matter_potential(self) -> float:
         """V = sqrt2 G_F n_e [GeV] at the production point."""
-        n_e = self.electron_density_na * _sc.N_A * _HBARC_GEV_CM**3  # GeV^3
+        n_e = self.electron_density_na * AVOGADRO * HBARC_GEV_CM**3  # GeV^3
         return _SQRT2_GF * n_e
 
     def mass_state_fractions(self, E_nu: float) -> NDArray[np.float64]:
@@ -294,14 +291,14 @@ def sm_rate_cpd(
     """
     if electrons_per_100t is None:
         molar_mass = 9 * 12.011 + 12 * 1.008  # g/mol (standard atomic weights)
-        electrons_per_100t = 1e8 / molar_mass * _sc.N_A * 66
+        electrons_per_100t = 1e8 / molar_mass * AVOGADRO * 66
     sigma = 0.0
     for e_nu, w in BE7_LINES:
         f = flavour_fractions(e_nu, osc)
         sigma += w * sum(
             fa * total_cross_section(e_nu, fl, t_lo) for fa, fl in zip(f, FLAVOURS, strict=True)
         )
-    return flux_cm2_s * sigma * _HBARC_GEV_CM**2 * electrons_per_100t * 86400.0
+    return flux_cm2_s * sigma * HBARC_GEV_CM**2 * electrons_per_100t * 86400.0
 
 
 # --- the constraint ------------------------------------------------------------------------------

@@ -106,15 +106,20 @@ from particle import Particle
 from scipy.stats import chi2 as _chi2
 
 from .._validate import as_coupling, as_mass
-from ..constants import G_FERMI, M_MU, M_PI_CHARGED, SIN2_THETA_W_LOW
+from ..constants import (
+    G_FERMI,
+    HBARC_GEV_CM,
+    M_MU,
+    M_PI_CHARGED,
+    SIN2_THETA_W_LOW,
+)
 from ..couplings import Mixing, effective_couplings
 from ..models import Model
+from ..nuclear import helm_form_factor
 from .base import Constraint, ConstraintInfo, intervals_by_scan, limit_mixing
 
 __all__ = [
     "CS133",
-    "HBARC_GEV_CM",
-    "HBARC_GEV_FM",
     "I127",
     "PROMPT_ENERGY",
     "CEvNSSingleBin",
@@ -126,9 +131,6 @@ __all__ = [
     "recoil_factor",
 ]
 
-#: hbar c in GeV fm and in GeV cm (CODATA via scipy.constants).
-HBARC_GEV_FM: float = _sc.hbar * _sc.c / _sc.e * 1e-9 * 1e15
-HBARC_GEV_CM: float = HBARC_GEV_FM * 1e-13
 #: Atomic mass unit in GeV and kg (CODATA via scipy.constants).
 _U_GEV: float = _sc.physical_constants["atomic mass constant energy equivalent in MeV"][0] * 1e-3
 _U_KG: float = _sc.physical_constants["atomic mass constant"][0]
@@ -178,24 +180,6 @@ I127: Nucleus = _nucleus("I127", 53, 74)
 
 
 # -- cross-section ingredients ------------------------------------------------------------------
-
-
-def helm_form_factor(q: ArrayLike, A: float) -> NDArray[np.float64]:
-    """Helm form factor F(q) (not squared) for mass number A; q in GeV. F(0) = 1.
-
-    F = 3 j_1(x)/x exp(-q^2 s^2/2), x = q R_1, s = 0.9 fm, a = 0.52 fm,
-    c = 1.23 A^(1/3) - 0.60 fm, R_1 = sqrt(c^2 + 7 pi^2 a^2/3 - 5 s^2) (Lewin & Smith, Astropart.
-    Phys. 6 (1996) 87; the parameters of bradkav/CEvNS [C]). A series is used for x < 1e-3.
-    """
-    s, a = 0.9, 0.52
-    c = 1.23 * A ** (1.0 / 3.0) - 0.60
-    r1 = math.sqrt(c * c + 7.0 * math.pi**2 * a * a / 3.0 - 5.0 * s * s)
-    q_fm = np.asarray(q, dtype=np.float64) / HBARC_GEV_FM
-    x = q_fm * r1
-    small = np.abs(x) < 1e-3
-    xs = np.where(small, 1.0, x)
-    sphere = np.where(small, 1.0 - x * x / 10.0, 3.0 * (np.sin(xs) - xs * np.cos(xs)) / xs**3)
-    return sphere * np.exp(-0.5 * (q_fm * s) ** 2)
 
 
 def michel_spectrum(flavour: str, E: ArrayLike) -> NDArray[np.float64]:

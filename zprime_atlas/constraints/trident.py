@@ -101,9 +101,10 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import chi2
 
 from .._validate import as_coupling, as_mass
-from ..constants import ALPHA_EM, E_CHARGE, G_FERMI, M_MU, SIN2_THETA_W_LOW
+from ..constants import ALPHA_EM, E_CHARGE, G_FERMI, HBARC_GEV_FM, M_MU, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
+from ..nuclear import helm_form_factor
 from .base import Constraint, ConstraintInfo, intervals_by_scan, limit_mixing
 
 __all__ = [
@@ -124,8 +125,6 @@ __all__ = [
 _CL = 0.95
 #: Delta chi^2 at 95% CL for one parameter, two-sided: 3.841 (= 1.96^2).
 _DCHI2_CRIT = float(chi2.ppf(_CL, 1))
-#: GeV fm (hbar c), to convert nuclear radii.
-_HBARC_GEV_FM = 0.1973269804
 _MASS_RANGE = (1e-4, 100.0)
 
 
@@ -340,19 +339,6 @@ def nu_gamma_dsigma_dq2(
 # =============================================================================================
 
 
-def helm_form_factor(q: ArrayLike, mass_number: float) -> NDArray[np.float64]:
-    """Helm nuclear form factor F(q) (q in GeV), Lewin-Smith parameters; F(0) = 1."""
-    q = np.asarray(q, dtype=float)
-    c = 1.23 * mass_number ** (1.0 / 3.0) - 0.60
-    a, skin = 0.52, 0.9
-    r_n = math.sqrt(c * c + 7.0 / 3.0 * math.pi**2 * a * a - 5.0 * skin * skin) / _HBARC_GEV_FM
-    x = q * r_n
-    xs = np.where(x > 1e-3, x, 1.0)
-    j1 = (np.sin(xs) - xs * np.cos(xs)) / xs**2
-    f = np.where(x > 1e-3, 3.0 * j1 / xs, 1.0 - x * x / 10.0)
-    return f * np.exp(-((q * skin / _HBARC_GEV_FM) ** 2) / 2.0)
-
-
 def photon_flux(
     s: ArrayLike, energy: ArrayLike, targets: Sequence[tuple[int, float, float]], n_q: int = 96
 ) -> NDArray[np.float64]:
@@ -520,7 +506,7 @@ def write_table(experiment: TridentExperiment, path: str | Path, **kwargs: int) 
     """Compute :func:`q2_distribution` and write it as CSV with provenance lines (returns info)."""
     q2, w_v, w_a, info = q2_distribution(experiment, **kwargs)
     gv, ga = sm_couplings()
-    cm2 = (_HBARC_GEV_FM * 1e-13) ** 2  # GeV^-2 -> cm^2
+    cm2 = (HBARC_GEV_FM * 1e-13) ** 2  # GeV^-2 -> cm^2
     sigma_sm = gv * gv * info["I_V"] + ga * ga * info["I_A"]
     lines = [
         f"# {experiment.title}: Q^2 distributions of the coherent trident cross section",
