@@ -156,7 +156,9 @@ def make_figures(
         fig = artists.figure
         for ext in ("png", "pdf"):
             path = out / f"{name}{suffix}.{ext}"
-            fig.savefig(path, bbox_inches="tight", dpi=150)
+            # No creation date in the PDF: regenerating an unchanged figure leaves git clean.
+            meta = {"CreationDate": None} if ext == "pdf" else None
+            fig.savefig(path, bbox_inches="tight", dpi=150, metadata=meta)
             written.append(path)
         plt.close(fig)
         path = out / f"{name}{suffix}.json"
