@@ -329,10 +329,10 @@ def plot_mass_coupling(
                 lower,
                 data.g_high,
                 where=band_ok,
-                color="#f1c40f",
-                alpha=0.85,
-                lw=0.8,
-                edgecolor="#8a6d00",
+                facecolor="#f1c40f",
+                alpha=0.9,
+                lw=1.4,
+                edgecolor="black",  # a black outline keeps the band visible in greyscale
                 zorder=4,
                 label=_band_label(data.dataset),
             )
