@@ -215,3 +215,18 @@ def test_survey_small_and_upper_limit_dataset() -> None:
     assert np.all(np.isnan(upper.g_low))
     with pytest.raises(ValueError, match="electron_gm2 must be 'cs' or 'rb'"):
         engine.survey(max_charge=2, masses=[0.01], electron_gm2="xx")
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ray's own imports
+def test_ray_backend_matches_serial() -> None:
+    ray = pytest.importorskip("ray")  # the 'ray' extra; not installed in CI
+    fam = _family()
+    kw = {"eps_over_g": [0.0, 0.01], "n_g": 2, "constraints": NAMES[:3], "chunk_size": 3}
+    serial = engine.scan(fam, MASSES, **kw)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        distributed = engine.scan(fam, MASSES, n_jobs=2, backend="ray", **kw)
+    finally:
+        ray.shutdown()
+    for name in NAMES[:3]:
+        np.testing.assert_array_equal(serial.ratio(name), distributed.ratio(name))

@@ -504,14 +504,27 @@ def _run(spec, todo, bounds, n_jobs, backend, sink, progress) -> None:
                 from ray.util.joblib import register_ray
 
                 register_ray()
-            with parallel_config(backend=backend, n_jobs=n_jobs):
-                results = Parallel(return_as="generator_unordered")(
+
+            def tasks(bounds_: list[tuple[int, int]]):
+                return (
                     delayed(_evaluate_sliced)(_sliced(spec, start, stop), start, stop)
-                    for start, stop in todo
+                    for start, stop in bounds_
                 )
-                for start, stop, res in results:
-                    sink.write(index[(start, stop)], start, stop, res)
-                    bar.update(1)
+
+            with parallel_config(backend=backend, n_jobs=n_jobs):
+                try:
+                    parallel = Parallel(return_as="generator_unordered")
+                    batches = [todo]
+                except ValueError:
+                    # Backends without generators (ray) return lists: run batches of a few chunks
+                    # per worker, so that memory stays bounded and finished batches are written.
+                    parallel = Parallel(return_as="list")
+                    size = 4 * max(1, int(n_jobs if n_jobs > 0 else 2))
+                    batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+                for batch in batches:
+                    for start, stop, res in parallel(tasks(batch)):
+                        sink.write(index[(start, stop)], start, stop, res)
+                        bar.update(1)
     finally:
         bar.close()
 
