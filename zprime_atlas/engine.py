@@ -479,9 +479,12 @@ def scan(
     todo = [b for i, b in enumerate(bounds) if writer is None or not writer.done[i]]
     if _stop_after_chunks is not None:  # for tests: emulate an interruption
         todo = todo[:_stop_after_chunks]
-    _run(spec, todo, bounds, n_jobs, backend, writer or memory, progress)
+    try:
+        _run(spec, todo, bounds, n_jobs, backend, writer or memory, progress)
+    finally:
+        if writer is not None:  # an interruption leaves every finished chunk marked done
+            writer.close()
     if writer is not None:
-        writer.close()
         if _stop_after_chunks is not None:
             return None  # type: ignore[return-value]
         return load(out)  # type: ignore[arg-type]
