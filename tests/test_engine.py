@@ -230,3 +230,37 @@ def test_ray_backend_matches_serial() -> None:
         ray.shutdown()
     for name in NAMES[:3]:
         np.testing.assert_array_equal(serial.ratio(name), distributed.ratio(name))
+
+
+class _Flaky(constraints.Constraint):
+    """A constraint that fails on its n-th call (an interruption in the middle of a scan)."""
+
+    def __init__(self, fail_on: int | None) -> None:
+        self.inner = constraints.get("nsi_oscillation")
+        self.info = constraints.ConstraintInfo(
+            name="flaky", title="test", citation=("0",), mass_range=(1e-9, 1e4), cl=0.9, notes="t"
+        )
+        self.calls = 0
+        self.fail_on = fail_on
+
+    def ratio(self, m_X, g_X, model, eps=0.0, eps_over_g=None, loop_scale=None):
+        self.calls += 1
+        if self.calls == self.fail_on:
+            raise KeyboardInterrupt
+        return self.inner.ratio(m_X, g_X, model, eps=eps, eps_over_g=eps_over_g)
+
+    def limit(self, m_X, model, eps_over_g=0.0, eps=None, loop_scale=None):
+        return self.inner.limit(m_X, model, eps_over_g=eps_over_g, eps=eps)
+
+
+def test_a_crash_mid_scan_keeps_finished_chunks(tmp_path: Path) -> None:
+    fam = _family()
+    kw = {"eps_over_g": [0.0], "n_g": 2, "chunk_size": 3}
+    path = tmp_path / "crash.h5"
+    with pytest.raises(KeyboardInterrupt):
+        engine.scan(fam, MASSES, out=path, constraints=[_Flaky(fail_on=3)], **kw)
+    with h5py.File(path, "r") as f:
+        assert f["done"][...].tolist() == [1, 1, 0, 0]
+    resumed = engine.scan(fam, MASSES, out=path, resume=True, constraints=[_Flaky(None)], **kw)
+    fresh = engine.scan(fam, MASSES, constraints=[_Flaky(None)], **kw)
+    np.testing.assert_array_equal(resumed.ratio("flaky"), fresh.ratio("flaky"))
