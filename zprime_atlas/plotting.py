@@ -62,6 +62,11 @@ STYLE: dict[str, Any] = {
 # Experiment families: (colour, hatch). Colours differ in lightness too, and every family has its own
 # hatch, so regions stay distinguishable in greyscale.
 _FAMILIES: list[tuple[str, str, str]] = [
+    # specific searches first (the first matching prefix wins), then experiment families
+    ("babar_2017", "#5dade2", "\\"),
+    ("babar_2016", "#0b2a5b", "-"),
+    ("na64_2019", "#58d68d", "+"),
+    ("lhcb_2017", "#f1948a", "x"),
     ("babar", "#1f4e9c", "/"),
     ("belle2", "#6a3d9a", "\\"),
     ("lhcb", "#c0392b", "x"),
@@ -376,6 +381,20 @@ def _mixing_text(mixing: str) -> str:
     return mixing.replace("eps/g_X", r"$\epsilon/g_X$").replace("eps", r"$\epsilon$")
 
 
+def _unverified_text(names: Iterable[str]) -> str:
+    """'Inputs not yet verified against the papers: ...' for the registered constraints named."""
+    unverified = []
+    for name in names:
+        try:
+            if not _registry.get(name).info.verified:
+                unverified.append(pretty_name(name))
+        except ValueError:
+            continue
+    if not unverified:
+        return ""
+    return "Inputs not yet verified against the papers: " + ", ".join(unverified) + "."
+
+
 def _caption(data: MassCouplingData) -> str:
     by_cl: dict[str, list[str]] = {}
     for name, cl in data.cls.items():
@@ -522,6 +541,9 @@ def plot_alpha_r(
         fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7, bbox_to_anchor=(0.5, -0.08))
         m = no_mixing.masses[0]
         data = _gm2.dataset(str(no_mixing.attrs.get("dataset", "2021")))
+        note = _unverified_text(names)
+        if note:
+            fig.text(0.5, -0.13, note, ha="center", va="top", fontsize=7)
         fig.suptitle(
             rf"$X = \sin\alpha(L_e-L_\mu) + \cos\alpha(B/3-L_\mu) + R(L_\mu-L_\tau)$, "
             rf"$m_X$ = {m * 1e3:.0f} MeV; $(g-2)_\mu$ {data.name} $\pm2\sigma$ band",
@@ -604,6 +626,10 @@ def plot_survey(result: ScanResult, ax: Axes | None = None, max_rows: int = 60) 
             f"(g-2)$_\\mu$ {data.name} $\\pm2\\sigma$, free kinetic mixing",
             fontsize=9,
         )
+        note = _unverified_text(result.constraint_names)
+        if note:
+            ax.text(0.0, -0.08, note, transform=ax.transAxes, ha="left", va="top", fontsize=6,
+                    wrap=True)  # fmt: skip
         ax.minorticks_off()
         return artists
 
