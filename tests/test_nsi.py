@@ -1,4 +1,4 @@
-"""Earth-matter NSI from X exchange: the matching, the eps cancellation, the limits."""
+"""NSI of X in solar and Earth matter: the matching, the cancellations, the one-parameter test."""
 
 from __future__ import annotations
 
@@ -10,21 +10,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zprime_atlas import constraints
-from zprime_atlas.constants import E_CHARGE, G_FERMI, Y_N_EARTH
-from zprime_atlas.constraints.nsi import NSIBounds, NSIOscillation, earth_nsi, load_bounds
+from zprime_atlas.constants import G_FERMI, Y_N_EARTH
+from zprime_atlas.constraints.nsi import NSIOscillation, earth_nsi, load_inputs, model_direction
 from zprime_atlas.models import Model, model
 
+NSI = constraints.get("nsi_oscillation")
 
-def test_registered_with_unverified_label_visible() -> None:
-    c = constraints.get("nsi_oscillation")
-    assert isinstance(c, NSIOscillation)
-    assert "UNVERIFIED" in c.notes
-    assert not c.info.verified
-    assert "1805.04530" in c.citation
+
+def test_registered_with_its_status_and_sources_visible() -> None:
+    assert isinstance(NSI, NSIOscillation)
+    assert not NSI.info.verified  # the SNO polynomial and the atmospheric normalisation are second-hand
+    assert "not all read" in NSI.notes
+    for arxiv in ("1104.1816", "1109.0763", "0801.4589", "1304.1042"):
+        assert arxiv in NSI.citation
 
 
 def test_matching_for_le_minus_lmu() -> None:
-    # PHYSICS 4.2: for L_e-L_mu (x_e = +1), eps^e_ee = +g^2/(sqrt2 G_F m^2) > 0 (electrons only).
+    # For L_e-L_mu (x_e = +1), eps^e_ee = +g^2/(sqrt2 G_F m^2) > 0 (electrons only).
     g, m = 1e-4, 0.05
     nsi = earth_nsi(model("Le-Lmu"), m, g)
     expected = g**2 / (math.sqrt(2) * G_FERMI * m**2)
@@ -34,66 +36,126 @@ def test_matching_for_le_minus_lmu() -> None:
 
 
 def test_quark_universal_matching_is_two_point_zero_five_xb() -> None:
-    # PHYSICS 16: eps^E_aa = g^2 x_a [x_e + (1 + Y_n) x_B] / (sqrt2 G_F m^2), "2.05 x_B + x_e".
+    # eps^E_aa = g^2 x_a [x_e + (1 + Y_n) x_B] / (sqrt2 G_F m^2): "2.05 x_B + x_e".
     g, m = 3e-5, 0.2
-    x = model("B-3Lmu")  # x_B = 1, x_mu = -3
-    nsi = earth_nsi(x, m, g)
+    nsi = earth_nsi(model("B-3Lmu"), m, g)
     expected = g**2 * (-3) * (1 + Y_N_EARTH) / (math.sqrt(2) * G_FERMI * m**2)
     assert nsi["mumu"] == pytest.approx(expected, rel=1e-12)
-    assert math.isclose(Y_N_EARTH, 1.051)
+    d = model_direction(model("B-3Lmu"))
+    assert float(d["q_earth"]) == pytest.approx(1 + Y_N_EARTH)
+    assert (float(d["a"]), float(d["b"])) == (3.0, 3.0)
 
 
-def test_kinetic_mixing_gives_no_earth_matter_nsi() -> None:
-    # eps e Q_f: proton +eps e, electron -eps e: cancels in neutral matter (PHYSICS 4.2).
+def test_kinetic_mixing_gives_no_matter_nsi() -> None:
+    # The proton's +eps e and the electron's -eps e cancel in neutral matter (Sun and Earth alike).
     for eps in (1e-3, -0.2):
         nsi = earth_nsi(model("Lmu-Ltau"), 0.01, 1e-3, eps=eps)
         assert all(abs(v) < 1e-12 * 1e-6 / (G_FERMI * 1e-4) for v in nsi.values())
-    # ... also with the loop mixing, and for any model the result does not depend on eps.
     x = model("B-3Le")
-    base = earth_nsi(x, 0.03, 2e-5)
     for kw in ({"eps": 1e-4}, {"eps_over_g": 3.0}, {"eps": "loop", "loop_scale": 100.0}):
-        other = earth_nsi(x, 0.03, 2e-5, **kw)
-        for k in base:
-            assert other[k] == pytest.approx(base[k], rel=1e-9, abs=1e-15)
+        assert NSI.ratio(0.03, 2e-5, x, **kw) == pytest.approx(NSI.ratio(0.03, 2e-5, x), rel=1e-12)
 
 
-def test_no_nsi_when_matter_charge_cancels() -> None:
-    # x_e = -(1 + Y_n) x_B: electrons and nucleons cancel in Earth matter (issue text).
-    x = Model.from_generators(B=1.0, Le=-(1 + Y_N_EARTH), Lmu=2.0, Ltau=0.0)
-    nsi = earth_nsi(x, 0.1, 1e-3)
-    assert all(abs(v) < 1e-9 for v in nsi.values())
-    c = constraints.get("nsi_oscillation")
-    assert np.isinf(c.limit(0.1, x))
+def test_lmu_minus_ltau_and_flavour_universal_models_see_no_nsi() -> None:
+    # L_mu-L_tau: no charge on e, u, d (matter charge 0) for any mixing; B-L: a = b = 0.
+    assert np.all(np.isinf(NSI.limit([1e-3, 0.1, 10.0], model("B-L"))))
+    for eps in ("loop", 1e-3):
+        assert np.all(np.isinf(NSI.limit([1e-3, 0.1], model("Lmu-Ltau"), eps=eps)))
+    assert np.all(NSI.ratio([1e-3, 0.1], 1.0, model("Lmu-Ltau"), eps="loop") == 0.0)
 
 
-def test_flavour_universal_models_are_invisible_to_oscillations() -> None:
-    c = constraints.get("nsi_oscillation")
-    assert np.all(np.isinf(c.limit([1e-3, 0.1, 10.0], model("B-L"))))
-    assert np.all(np.isinf(c.limit([1e-3, 0.1], model("Lmu-Ltau"), eps="loop")))
+def test_earth_cancellation_leaves_a_solar_effect() -> None:
+    # x_e = -(1 + Y_n) x_B: the Earth's matter charge vanishes; the Sun's (Y_n ~ 0.47 in the core)
+    # does not, so the solar Delta chi^2 still moves with the coupling.
+    x = Model.from_generators(B=1.0, Le=-(1 + Y_N_EARTH), Lmu=2.0, Ltau=-0.949)
+    assert all(abs(v) < 1e-9 for v in earth_nsi(x, 0.1, 1e-3).values())
+    d = model_direction(x)
+    assert float(d["q_earth"]) == 0.0
+    assert float(d["q0"] + d["qn"] * 0.47) == pytest.approx(-0.581, abs=1e-3)
+    chi = NSI.delta_chi2(0.1, np.geomspace(1e-4, 1e-2, 5), x)
+    assert np.ptp(chi) > 1.0
+    assert np.isfinite(NSI.limit(0.1, x))
 
 
-def test_limit_in_closed_form_for_b_minus_3lmu() -> None:
-    # D_tau = eps_tautau - eps_mumu = g^2 (0 - (-3)) (1 + Y_n)/(sqrt2 G_F m^2) <= upper edge.
-    c = constraints.get("nsi_oscillation")
-    b = c.bounds
-    m = np.array([0.001, 0.1, 3.0])
-    coef = 3 * (1 + Y_N_EARTH) / (math.sqrt(2) * G_FERMI * m**2)
-    expected = np.minimum(np.sqrt(b.tautau_minus_mumu[1] / coef), np.sqrt(b.ee_minus_mumu[1] / coef))
-    np.testing.assert_allclose(c.limit(m, model("B-3Lmu")), expected, rtol=1e-12)
-    np.testing.assert_allclose(c.ratio(m, expected, model("B-3Lmu")), 1.0, rtol=1e-12)
-    # Contact form: the limit on g is proportional to m_X.
-    assert c.limit(2.0, model("B-3Lmu")) / c.limit(1.0, model("B-3Lmu")) == pytest.approx(2.0)
+def test_standard_fit_reproduces_the_inputs() -> None:
+    # Without X the fit finds theta12 inside KamLAND's range and P_ee(10 MeV) near SNO's c0.
+    tab = NSI.solar
+    chi = tab.chi2(0.0, 0.0)
+    th = tab.theta12[int(np.argmin(chi))]
+    inputs = NSI.inputs
+    lo, hi = inputs.tan2_theta12_err
+    assert inputs.tan2_theta12 - 2 * lo < math.tan(th) ** 2 < inputs.tan2_theta12 + 2 * hi
+    assert float(np.min(chi)) < 8.0  # 4 measurements + 1 prior, 1 fitted parameter
 
 
-def test_negative_side_uses_the_lower_edge() -> None:
-    b = NSIBounds((-0.1, 1.0), (-0.01, 0.5), 0.95, "test", ("0",), "verified", "")
-    c = NSIOscillation(b)
-    x = model("B-3Ltau")  # x_tau - x_mu = -3 < 0: D_tau negative
-    nsi = earth_nsi(x, 0.1, 1e-5)
-    d_tau = nsi["tautau"] - nsi["mumu"]
-    assert d_tau < 0
-    assert c.ratio(0.1, 1e-5, x) == pytest.approx(max(d_tau / -0.01, (nsi["ee"] - nsi["mumu"]) / 1.0))
-    assert c.info.verified
+def test_table_agrees_with_the_direct_calculation() -> None:
+    tab = NSI.solar
+    rng = np.random.default_rng(7)
+    w0 = rng.choice([-1, 1], 60) * 10 ** rng.uniform(-3, 1.5, 60)
+    w1 = rng.choice([-1, 1], 60) * 10 ** rng.uniform(-3, 1.5, 60)
+    direct = tab.delta_chi2_direct(w0, w1)
+    near = direct < 10.0  # where the test decides (crit 3.84)
+    err = np.abs(tab(w0, w1)[near] - direct[near])
+    # bilinear interpolation at 20 points per decade: small, except near the sharp LMA-D valley
+    assert np.median(err) < 0.01
+    assert np.quantile(err, 0.9) < 0.1
+    assert err.max() < 1.0
+
+
+def test_contact_limit_scales_with_the_mass() -> None:
+    for name in ("Le-Lmu", "B-3Le", "B-3Ltau"):
+        lim = NSI.limit([0.01, 0.02], model(name))
+        assert lim[1] / lim[0] == pytest.approx(2.0, rel=1e-6)
+        np.testing.assert_allclose(NSI.ratio([0.01, 0.02], lim, model(name)), 1.0, rtol=1e-6)
+
+
+def test_best_fit_reference_is_tighter_than_the_sm_reference() -> None:
+    sm = NSIOscillation(reference="sm")
+    for name in ("Le-Lmu", "B-3Le", "Le-Ltau"):
+        assert NSI.limit(0.05, model(name)) <= sm.limit(0.05, model(name)) * (1 + 1e-9)
+        kappa, chi = NSI.best_fit(model(name))
+        assert chi <= 0.0
+        assert kappa >= 0.0
+
+
+def test_scale_moves_the_limit_by_its_square_root() -> None:
+    # Delta chi^2 is read at kappa / scale and kappa ∝ g^2: the g limit moves by sqrt(scale).
+    for s in (0.5, 2.0):
+        other = NSIOscillation(scale=s)
+        for name in ("Le-Lmu", "B-3Lmu"):
+            ratio = other.limit(0.1, model(name)) / NSI.limit(0.1, model(name))
+            assert ratio == pytest.approx(math.sqrt(s), rel=1e-3)
+    with pytest.raises(ValueError, match="scale must be a positive number, got -1"):
+        NSIOscillation(scale=-1)
+
+
+def test_lma_only_is_at_least_as_strong() -> None:
+    lma = NSIOscillation(solutions="LMA")
+    for name in ("B-3Le", "Le-Ltau"):
+        assert lma.limit(0.05, model(name)) <= NSI.limit(0.05, model(name)) * (1 + 1e-9)
+
+
+def test_inputs_file_errors_name_the_file(tmp_path) -> None:
+    default = load_inputs()
+    assert default.sno is not None
+    assert default.solar
+    assert default.atmospheric
+    bad = tmp_path / "bad.toml"
+    text = (
+        "[kamland]\narxiv='0'\ndm21_ev2=7e-5\ntan2_theta12=0.5\ntan2_theta12_err=[0.1,0.1]\n"
+        "[theta13]\narxiv='0'\nsin2_2theta13=0.08\ndm31_ev2=2.5e-3\n[theta23]\narxiv='0'\n"
+        "sin2_theta23=0.5\n[[solar]]\nlabel='x'\narxiv='0'\nflux='be7'\nenergy_MeV=0.862\n"
+        "p_ee=0.5\nsigma=0.1\n[[atmospheric]]\nlabel='a'\narxiv='0'\nquantity='tautau_minus_mumu'\n"
+        "interval=[-0.1,0.1]\ninterval_cl=0.9\nnormalisation='q'\n"
+    )
+    bad.write_text(text)
+    with pytest.raises(ValueError, match=r"bad.toml: normalisation must be 'e' or 'd', got 'q'"):
+        load_inputs(bad)
+    bad.write_text("not toml [")
+    with pytest.raises(ValueError, match=r"bad\.toml is not valid TOML"):
+        load_inputs(bad)
+    with pytest.raises(ValueError, match="cannot read NSI inputs file"):
+        load_inputs(tmp_path / "missing.toml")
 
 
 CHARGE = st.one_of(
@@ -109,18 +171,7 @@ CHARGE = st.one_of(
     r=st.floats(-1, 1, allow_subnormal=False),
 )  # fmt: skip
 def test_scaling_and_sign_flip(B, Le, Lmu, k, m, r) -> None:
-    c = constraints.get("nsi_oscillation")
     x = Model.from_generators(B, Le, Lmu, -3 * B - Le - Lmu)
-    lim = c.limit(m, x, eps_over_g=r)
-    assert c.limit(m, x.scaled(k), eps_over_g=k * r) == pytest.approx(lim / k, rel=1e-12)
-    assert c.limit(m, -x, eps_over_g=-r) == pytest.approx(lim, rel=1e-12)
-
-
-def test_bounds_file_is_consistent() -> None:
-    b = load_bounds()
-    assert b.status in ("verified", "unverified")
-    assert b.ee_minus_mumu[0] < 0 < b.ee_minus_mumu[1]
-    assert b.tautau_minus_mumu[0] < 0 < b.tautau_minus_mumu[1]
-    # The file's conversion of the u-quark row: (2 + Y_n) x 0.130 = 0.397.
-    assert b.tautau_minus_mumu[1] == pytest.approx((2 + Y_N_EARTH) * 0.130, rel=1e-3)
-    assert E_CHARGE > 0
+    lim = NSI.limit(m, x, eps_over_g=r)
+    assert NSI.limit(m, x.scaled(k), eps_over_g=k * r) == pytest.approx(lim / k, rel=1e-4)
+    assert NSI.limit(m, -x, eps_over_g=-r) == pytest.approx(lim, rel=1e-4)

@@ -377,5 +377,5 @@ def test_wheel_contains_recasts(tmp_path: Path) -> None:
         data = load_recast(toml).data.path.name
         assert f"zprime_atlas/recasts/{data}" in names
     assert "zprime_atlas/recasts/lhcb_production_fractions.csv" in names
-    for folder in ("vmd", "coherent", "nsi", "trident"):
+    for folder in ("vmd", "coherent", "nsi", "trident", "solar"):
         assert any(n.startswith(f"zprime_atlas/data/{folder}/") for n in names), folder

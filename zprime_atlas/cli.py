@@ -271,12 +271,15 @@ def cmd_survey(args: argparse.Namespace) -> int:
     if not args.quiet:
         _report(result, args.out, args.quiet)
         data = gm2.dataset(args.dataset)
-        viable = result.viable_models()
+        split = result.survey_summary()
+        n, gap = split["n_viable"], split["n_gap_only"]
         if data.kind == "band":
-            print(f"{len(viable)} of {result.shape[0]} models viable with the {data.name} g-2 band")
+            print(f"{n} of {result.shape[0]} models viable with the {data.name} g-2 band; {gap} more "
+                  "survive only where a search covering the mass is silent (gap-only)")  # fmt: skip
         else:
-            print(f"data set {data.name} is an upper limit: no model is preferred; {len(viable)} of "
-                  f"{result.shape[0]} models survive at their g-2 upper limit somewhere")  # fmt: skip
+            print(f"data set {data.name} is an upper limit: no model is preferred; {n} of "
+                  f"{result.shape[0]} models survive at their g-2 upper limit somewhere ({gap} more "
+                  "only in search gaps)")  # fmt: skip
     return 0
 
 
@@ -295,16 +298,19 @@ def cmd_show(args: argparse.Namespace) -> int:
           f"values, {summary['n_couplings']} couplings; g-2 data {summary['dataset']}")  # fmt: skip
     print("constraints: " + ", ".join(summary["constraints"]))
     print(f"allowed fraction (some coupling of the band allowed): {summary['allowed_fraction']:.4g}")
-    if "viable_models" in summary:
-        viable = summary["viable_models"]
-        print(f"viable models: {len(viable)}")
-        print(f"  {'label':<22} {'B':>6} {'Le':>6} {'Lmu':>6} {'Ltau':>6}  masses [GeV]")
+    if "viable" in summary:
+        viable = summary["viable"]
+        print(f"viable models: {summary['n_viable']} (every search covering the mass speaks); "
+              f"gap-only: {summary['n_gap_only']}")  # fmt: skip
+        print(f"  {'label':<22} {'B':>6} {'Le':>6} {'Lmu':>6} {'Ltau':>6}  viable masses [GeV]")
         for item in viable:
             ch = item.get("charges", {})
-            masses = item["masses"]
+            spans = "; ".join(f"{iv['mass'][0]:.3g} - {iv['mass'][1]:.3g}"
+                              for iv in item["mass_intervals"])  # fmt: skip
             print(f"  {item['label']:<22} " + " ".join(f"{ch.get(k, float('nan')):>6g}"
-                  for k in ("B", "Le", "Lmu", "Ltau"))
-                  + f"  {min(masses):.3g} - {max(masses):.3g}")  # fmt: skip
+                  for k in ("B", "Le", "Lmu", "Ltau")) + f"  {spans}")  # fmt: skip
+        if summary["gap_only"]:
+            print("gap-only: " + ", ".join(item["label"] for item in summary["gap_only"]))
     return 0
 
 

@@ -265,52 +265,105 @@ class ScanResult:
             "allowed_fraction": self.allowed_fraction(),
         }
         if self.kind == "survey":
-            out["viable_models"] = self.viable_models()
-            out["n_viable_outside_vetoed_windows"] = len(self.viable_models(exclude_vetoed=True))
+            survey = self.survey_summary()
+            out.update(survey)
+            # deprecated names (first round): the clean list and the old count
+            out["viable_models"] = survey["viable"]
+            out["n_viable_outside_vetoed_windows"] = survey["n_viable"]
             out["vetoed_masses"] = [float(m) for m in self.masses[self.vetoed_masses()]]
         return out
 
-    def vetoed_masses(self) -> NDArray[np.bool_]:
-        """Masses (M,) inside a vetoed window of some constraint: in its mass range, yet it says
-        nothing for any model there (e.g. BaBar's and LHCb's rho/omega and phi windows)."""
-        out = np.zeros(len(self.masses), dtype=bool)
+    def gap_mask(self) -> NDArray[np.bool_]:
+        """(N, M): True where a constraint whose mass range covers m_X says nothing for that model
+        at that mass (NaN for every mixing and coupling), e.g. BaBar's and LHCb's rho/omega and phi
+        windows. A model allowed only at such points is *gap-only*, not viable."""
+        out = np.zeros(self.shape[:2], dtype=bool)
         for name in self.constraint_names:
             res = self.results[name]
             arr = res["ratio"] if "ratio" in res else res["min_ratio"][..., None]
-            silent = np.all(np.isnan(arr), axis=(0, 2, 3))
+            silent = np.all(np.isnan(arr), axis=(2, 3))  # (N, M)
             try:
                 lo, hi = _registry.get(name).mass_range
             except ValueError:
                 continue
-            out |= silent & (self.masses >= lo) & (self.masses <= hi)
+            out |= silent & ((self.masses >= lo) & (self.masses <= hi))[None, :]
         return out
+
+    def vetoed_masses(self) -> NDArray[np.bool_]:
+        """Masses (M,) inside a gap of some search for every model (:meth:`gap_mask`)."""
+        return np.all(self.gap_mask(), axis=0)
+
+    def viable(self) -> NDArray[np.bool_]:
+        """(N, M, K): allowed in the band where every search covering the mass speaks."""
+        return self.allowed_in_band & ~self.gap_mask()[:, :, None]
 
     def viable_models(self, exclude_vetoed: bool = False) -> list[dict[str, Any]]:
         """Models allowed in the band for some mass and mixing, with where (survey).
 
-        ``exclude_vetoed=True`` ignores masses inside a constraint's vetoed window
-        (:meth:`vetoed_masses`), where a model survives only because that experiment is silent.
+        ``exclude_vetoed=True`` counts only points where every search covering the mass speaks
+        (:meth:`gap_mask`): the *viable* list. Without it, gap-only survivors are included too.
         """
-        viable = self.allowed_in_band  # (N, M, K)
-        if exclude_vetoed:
-            viable = viable & ~self.vetoed_masses()[None, :, None]
+        where_all = self.viable() if exclude_vetoed else self.allowed_in_band  # (N, M, K)
+        return [self._describe(i, where_all[i]) for i in np.flatnonzero(np.any(where_all, axis=(1, 2)))]
+
+    def survey_summary(self) -> dict[str, Any]:
+        """``viable`` (every search covering the mass speaks: the headline) and ``gap_only`` (models
+        that survive only where a search covering the mass publishes no limit), with counts."""
+        clean = self.viable()
+        loose = self.allowed_in_band
+        has_clean = np.any(clean, axis=(1, 2))
+        gap_only = np.any(loose, axis=(1, 2)) & ~has_clean
+        return {
+            "n_viable": int(has_clean.sum()),
+            "n_gap_only": int(gap_only.sum()),
+            "viable": [self._describe(i, clean[i]) for i in np.flatnonzero(has_clean)],
+            "gap_only": [self._describe(i, loose[i]) for i in np.flatnonzero(gap_only)],
+        }
+
+    def _describe(self, i: int, where: NDArray[np.bool_]) -> dict[str, Any]:
+        """One model's survival: charges, mass intervals (runs of grid masses), mixing, g_X range."""
         gens = self.models.generators
-        out = []
-        for i in np.flatnonzero(np.any(viable, axis=(1, 2))):
-            where = viable[i]
-            masses = self.masses[np.any(where, axis=1)]
-            mix = self.mix_values[np.any(where, axis=0)]
-            item: dict[str, Any] = {"label": str(self.labels[i])}
-            if gens is not None:
-                item["charges"] = {k: float(np.broadcast_to(gens[k], self.models.shape)[i])
-                                   for k in GENERATORS}  # fmt: skip
-            item["masses"] = [float(v) for v in masses]
-            item["eps_over_g" if self.mix_kind != "xi" else "xi"] = [float(v) for v in mix]
-            if self.mix_kind == "xi":
-                x_e = float(np.broadcast_to(self.models.charge("e"), self.models.shape)[i])
-                item["eps_over_g"] = [float((x_e - v) / E_CHARGE) for v in mix]
-            out.append(item)
-        return out
+        item: dict[str, Any] = {"label": str(self.labels[i])}
+        if gens is not None:
+            item["charges"] = {k: float(np.broadcast_to(gens[k], self.models.shape)[i])
+                               for k in GENERATORS}  # fmt: skip
+        mass_hit = np.any(where, axis=1)
+        item["masses"] = [float(v) for v in self.masses[mass_hit]]
+        mix = self.mix_values[np.any(where, axis=0)]
+        item["eps_over_g" if self.mix_kind != "xi" else "xi"] = [float(v) for v in mix]
+        if self.mix_kind == "xi":
+            x_e = float(np.broadcast_to(self.models.charge("e"), self.models.shape)[i])
+            item["eps_over_g"] = [float((x_e - v) / E_CHARGE) for v in mix]
+        g_all = self._allowed_couplings(i, where)
+        item["g_X"] = _span(g_all)
+        intervals = []
+        idx = np.flatnonzero(mass_hit)
+        for run in np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1):
+            sub = np.zeros_like(where)
+            sub[run] = where[run]
+            entry: dict[str, Any] = {"mass": [float(self.masses[run[0]]), float(self.masses[run[-1]])]}
+            entry[self.mix_kind] = _span(self.mix_values[np.any(sub, axis=0)])
+            entry["g_X"] = _span(self._allowed_couplings(i, sub))
+            intervals.append(entry)
+        item["mass_intervals"] = intervals
+        return item
+
+    def _allowed_couplings(self, i: int, where: NDArray[np.bool_]) -> NDArray[np.float64]:
+        """Couplings of the g axis allowed at the (mass, mix) points ``where`` of model i."""
+        allowed = self.allowed[i] & where[..., None]  # (M, K, G)
+        if self.g_explicit is not None:
+            g = np.broadcast_to(self.g_explicit, allowed.shape)
+        else:
+            g = band_couplings(self.g_low[i], self.g_high[i], allowed.shape[-1])
+            g = np.broadcast_to(g, allowed.shape)
+        return g[allowed]
+
+
+def _span(values: NDArray) -> list[float] | None:
+    """[min, max] of finite values, or None when there are none."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return [float(v.min()), float(v.max())] if v.size else None
 
 
 # -- the scan ----------------------------------------------------------------------------------------

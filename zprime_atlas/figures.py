@@ -185,27 +185,33 @@ def _ranges(masses: list[float]) -> str:
 
 
 def _survey_table(numbers: dict[str, Any]) -> str:
+    def intervals(v: dict[str, Any]) -> str:
+        return "; ".join(f"{lo:.3g} - {hi:.3g}" for lo, hi in v["mass_intervals"])
+
+    def g_range(v: dict[str, Any]) -> str:
+        return "" if v["g_X"] is None else f"{v['g_X'][0]:.2g} - {v['g_X'][1]:.2g}"
+
     lines = [
         f"# Viable models of the max-charge-10 survey ({numbers['dataset']} g-2 data)",
         "",
-        f"{numbers['n_viable']} of {numbers['n_models']} anomaly-free quark-universal models with "
-        "integer charges |x| <= 10 have, for some mass in 1 MeV - 1 GeV and some kinetic mixing, "
-        "a coupling inside the 2-sigma (g-2)_mu band allowed by every constraint "
+        f"**{numbers['n_viable']} of {numbers['n_models']}** anomaly-free quark-universal models "
+        "with integer charges |x| <= 10 are viable: for some mass in 1 MeV - 1 GeV and some kinetic "
+        "mixing, a coupling inside the 2-sigma (g-2)_mu band is allowed by every constraint, at a "
+        "mass where every search covering it publishes a limit "
         f"({', '.join(numbers['constraints'])}).",
         "",
-        f"Outside the vetoed mass windows of the searches (masses where an experiment in range "
-        f"publishes no limit: {_ranges(numbers['vetoed_masses'])} GeV on this grid), "
-        f"{numbers['n_viable_outside_vetoed_windows']} models are viable.",
+        f"{numbers['n_gap_only']} more survive only where a search that covers the mass publishes "
+        f"no limit (gap-only; masses silent for every model: {_ranges(numbers['vetoed_masses'])} GeV "
+        "on this grid). They are not viable: they are unconstrained by a search gap.",
         "",
-        "| model | B | Le | Lmu | Ltau | masses [GeV] | outside vetoed windows |",
+        "| model | B | Le | Lmu | Ltau | viable masses [GeV] | g_X |",
         "|---|---|---|---|---|---|---|",
     ]
-    outside = set(numbers["viable_outside_vetoed_windows"])
-    for v in sorted(numbers["viable"], key=lambda v: v["label"] not in outside):
+    for v in numbers["viable"]:
         ch = v["charges"]
         lines.append(
             f"| {v['label']} | {ch.get('B', '')} | {ch.get('Le', '')} | {ch.get('Lmu', '')}"
-            f" | {ch.get('Ltau', '')} | {v['mass_min']:.3g} - {v['mass_max']:.3g} |"
-            f" {'yes' if v['label'] in outside else 'no'} |"
+            f" | {ch.get('Ltau', '')} | {intervals(v)} | {g_range(v)} |"
         )
+    lines += ["", "Gap-only models:", "", ", ".join(v["label"] for v in numbers["gap_only"]) or "none"]
     return "\n".join(lines) + "\n"

@@ -556,26 +556,27 @@ def plot_alpha_r(
 
 
 def survey_summary(result: ScanResult) -> dict[str, Any]:
-    """Numbers behind the survey figure: the viable models and where they survive."""
-    viable = result.viable_models()
-    outside = result.viable_models(exclude_vetoed=True)
+    """Numbers behind the survey figure: viable models (every search covering the mass speaks),
+    gap-only models (they survive only where a search covering the mass is silent), and where."""
+    split = result.survey_summary()
+
+    def row(v: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "label": v["label"],
+            "charges": v.get("charges", {}),
+            "mass_intervals": [iv["mass"] for iv in v["mass_intervals"]],
+            "g_X": v["g_X"],
+            "n_masses": len(v["masses"]),
+        }
+
     return {
         "n_models": int(result.shape[0]),
         "dataset": result.attrs.get("dataset"),
-        "n_viable": len(viable),
-        "n_viable_outside_vetoed_windows": len(outside),
-        "viable_outside_vetoed_windows": [v["label"] for v in outside],
+        "n_viable": split["n_viable"],
+        "n_gap_only": split["n_gap_only"],
         "vetoed_masses": [float(m) for m in result.masses[result.vetoed_masses()]],
-        "viable": [
-            {
-                "label": v["label"],
-                "charges": v.get("charges", {}),
-                "mass_min": min(v["masses"]),
-                "mass_max": max(v["masses"]),
-                "n_masses": len(v["masses"]),
-            }
-            for v in viable
-        ],
+        "viable": [row(v) for v in split["viable"]],
+        "gap_only": [row(v) for v in split["gap_only"]],
         "constraints": list(result.constraint_names),
     }
 
@@ -584,13 +585,13 @@ def plot_survey(result: ScanResult, ax: Axes | None = None, max_rows: int = 60) 
     """Viable models of a survey: for each, the masses where some (xi, g in band) survives."""
     with _styled():
         summary = survey_summary(result)
-        outside = set(summary["viable_outside_vetoed_windows"])
-        ordered = sorted(summary["viable"], key=lambda v: v["label"] not in outside)
-        rows = ordered[:max_rows]
+        rows = (summary["viable"] + summary["gap_only"])[:max_rows]
+        n_clean = len(summary["viable"])
         height = max(2.5, 0.22 * len(rows) + 1.2)
         fig, ax = _new_axes(ax, size=(6.4, height))
         artists = PlotArtists(fig, ax)
         allowed = np.any(result.allowed_in_band, axis=2)  # (N, M)
+        gaps = result.gap_mask()  # (N, M)
         labels = list(result.labels)
         vetoed = result.vetoed_masses()
         if vetoed.any():
@@ -601,7 +602,7 @@ def plot_survey(result: ScanResult, ax: Axes | None = None, max_rows: int = 60) 
             ax.text(
                 0.99,
                 0.995,
-                "grey: vetoed windows\n(a search is silent there)",
+                "grey: a search covering the mass is silent\n(open squares: allowed only there)",
                 transform=ax.transAxes,
                 ha="right",
                 va="top",
@@ -610,8 +611,13 @@ def plot_survey(result: ScanResult, ax: Axes | None = None, max_rows: int = 60) 
             )
         for j, row in enumerate(rows):
             i = labels.index(row["label"])
-            mask = allowed[i]
-            ax.scatter(result.masses[mask], np.full(mask.sum(), j), marker="s", s=9, color="#1b7a3e")
+            clean = allowed[i] & ~gaps[i]
+            gap = allowed[i] & gaps[i]
+            ax.scatter(result.masses[clean], np.full(clean.sum(), j), marker="s", s=9, color="#1b7a3e")
+            ax.scatter(result.masses[gap], np.full(gap.sum(), j), marker="s", s=9,
+                       facecolors="none", edgecolors="#1b7a3e", linewidths=0.6)  # fmt: skip
+        if 0 < n_clean < len(rows):
+            ax.axhline(n_clean - 0.5, color="#555555", lw=0.6)
         ax.set_yticks(range(len(rows)))
         ax.set_yticklabels([_tex_model(r["label"]) for r in rows], fontsize=7)
         ax.invert_yaxis()
@@ -619,10 +625,11 @@ def plot_survey(result: ScanResult, ax: Axes | None = None, max_rows: int = 60) 
         ax.set_xlim(result.masses.min(), result.masses.max())
         ax.set_xlabel(r"$m_X$ [GeV]")
         data = _gm2.dataset(str(summary["dataset"]))
-        more = "" if len(summary["viable"]) <= max_rows else f" (first {max_rows} shown)"
+        n_rows = summary["n_viable"] + summary["n_gap_only"]
+        more = "" if n_rows <= max_rows else f" (first {max_rows} shown)"
         ax.set_title(
-            f"{summary['n_viable']} of {summary['n_models']} anomaly-free models viable{more}; "
-            f"{summary['n_viable_outside_vetoed_windows']} outside vetoed windows\n"
+            f"{summary['n_viable']} of {summary['n_models']} anomaly-free models viable; "
+            f"{summary['n_gap_only']} more only in search gaps{more}\n"
             f"(g-2)$_\\mu$ {data.name} $\\pm2\\sigma$, free kinetic mixing",
             fontsize=9,
         )
