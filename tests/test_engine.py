@@ -264,3 +264,31 @@ def test_a_crash_mid_scan_keeps_finished_chunks(tmp_path: Path) -> None:
     resumed = engine.scan(fam, MASSES, out=path, resume=True, constraints=[_Flaky(None)], **kw)
     fresh = engine.scan(fam, MASSES, constraints=[_Flaky(None)], **kw)
     np.testing.assert_array_equal(resumed.ratio("flaky"), fresh.ratio("flaky"))
+
+
+def test_survey_separates_viable_from_gap_only() -> None:
+    # 0.78 GeV lies in BaBar's and LHCb's rho/omega window: a model allowed only there is gap-only.
+    masses = [0.01, 0.05, 0.15, 0.78]
+    res = engine.survey(max_charge=2, masses=masses, xi=[0.0, 0.5, -0.5])
+    gaps = res.gap_mask()
+    assert gaps.shape == (res.shape[0], len(masses))
+    assert np.all(gaps[:, 3])  # silent there for every model
+    assert not np.any(gaps[:, 1])
+    np.testing.assert_array_equal(res.vetoed_masses(), np.all(gaps, axis=0))
+    split = res.survey_summary()
+    viable = {v["label"] for v in split["viable"]}
+    gap_only = {v["label"] for v in split["gap_only"]}
+    assert not viable & gap_only
+    assert split["n_viable"] == len(viable)
+    assert split["n_gap_only"] == len(gap_only)
+    assert viable | gap_only == {v["label"] for v in res.viable_models()}
+    labels = list(res.labels)
+    for item in split["gap_only"]:
+        i = labels.index(item["label"])
+        assert not np.any(res.allowed_in_band[i] & ~gaps[i][:, None])  # allowed only in gaps
+    for item in split["viable"]:
+        assert all(0.01 <= iv["mass"][0] <= iv["mass"][1] < 0.78 for iv in item["mass_intervals"])
+        lo, hi = item["g_X"]
+        assert 0 < lo <= hi
+    # strict JSON: no NaN or infinities anywhere in the summary
+    json.dumps(res.summary(), allow_nan=False)
