@@ -89,7 +89,7 @@ def test_interrupted_scan_resumes_to_identical_file(tmp_path: Path) -> None:
     full = tmp_path / "full.h5"
     part = tmp_path / "part.h5"
     engine.scan(fam, MASSES, out=full, **kw)
-    engine.scan(fam, MASSES, out=part, _stop_after_chunks=2, **kw)
+    assert engine.execute(engine.plan_scan(fam, MASSES, **kw), out=part, max_chunks=2) is None
     with h5py.File(part, "r") as f:
         assert f["done"][...].tolist() == [1, 1, 0, 0]
     with pytest.raises(StoreError, match=r"unfinished scan .2 of 4 chunks done.*resume"):
