@@ -63,14 +63,13 @@ and every returned array has the broadcast shape. There is no Python loop over m
 from __future__ import annotations
 
 import functools
-import io
 import math
 from dataclasses import dataclass, field
-from importlib import resources
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._csv import package_table
 from ._validate import as_mass
 from .constants import (
     ALPHA_S_MZ,
@@ -217,15 +216,7 @@ class _VMDTable:
 
 def _read_vmd_file(state: str, component: str) -> NDArray[np.float64]:
     name = f"R_{state}__{component}.csv"
-    res = resources.files(__package__) / "data" / "vmd" / name
-    try:
-        text = res.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise FileNotFoundError(f"VMD table {name} is missing from zprime_atlas/data/vmd") from err
-    rows = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    if not rows or rows[0].replace(" ", "") != "m_GeV,R":
-        raise ValueError(f"VMD table {name}: expected the header row 'm_GeV,R'")
-    data = np.loadtxt(io.StringIO("\n".join(rows[1:])), delimiter=",", ndmin=2)
+    data = package_table("vmd", name, header="m_GeV,R")
     if data.shape[1] != 2 or data.shape[0] < 2 or not np.all(np.isfinite(data)):
         raise ValueError(f"VMD table {name}: expected two finite columns m_GeV,R")
     if not np.all(np.diff(data[:, 0]) > 0):

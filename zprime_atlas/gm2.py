@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.interpolate import CubicSpline
 from scipy.stats import norm
 
+from ._quadrature import gauss_legendre
 from ._validate import as_coupling, as_mass
 from .constants import E_CHARGE, M_E, M_MU, M_TAU
 from .couplings import Mixing, effective_couplings
@@ -54,11 +55,6 @@ _GL_NODES = 128
 _CHUNK = 1 << 15
 
 
-@cache
-def _gauss_legendre(n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    return np.polynomial.legendre.leggauss(n)
-
-
 def _closed_form(r: NDArray[np.float64]) -> NDArray[np.float64]:
     """F(r) from partial fractions (derivation in :func:`loop_integral`); used for r <= 8."""
     # int_0^1 dz / (z^2 + (r-2) z + 1): (2/k) arctan(k/r) for r < 4 (k = sqrt(r(4-r))),
@@ -77,7 +73,7 @@ def _log_quadrature(r: NDArray[np.float64]) -> NDArray[np.float64]:
     The integrand's poles sit at Im u = pi, so the rule converges geometrically; the range starts
     where z = 1e-9/r, below which the integrand (~ z^2) contributes < 1e-18 / r^2.
     """
-    x, w = _gauss_legendre(_GL_NODES)
+    x, w = gauss_legendre(_GL_NODES)
     out = np.empty_like(r)
     for start in range(0, r.size, _CHUNK):
         rr = r[start : start + _CHUNK, None]

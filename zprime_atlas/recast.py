@@ -40,9 +40,7 @@ log grid of g and bisecting the first crossing, all as array operations.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import math
 import os
 import threading
@@ -58,9 +56,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import decays
+from ._csv import rows_with_lines
 from ._validate import as_coupling, as_mass
 from .constants import E_CHARGE, FERMION_MASS, HBAR_GEV_S
-from .constraints.base import Constraint, ConstraintInfo, bisect_log, intervals_by_scan, limit_mixing
+from .constraints.base import Constraint, ConstraintInfo, limit_mixing
+from .constraints.solve import bisect_log, intervals_by_scan
 from .couplings import Mixing, effective_couplings
 from .models import Model
 from .models import model as named_model
@@ -153,26 +153,17 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         text = path.read_text()
     except OSError as exc:
         raise RecastFileError(f"{path}: cannot read the data file ({exc.strerror})") from None
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        fields = next(csv.reader(io.StringIO(stripped)))
-        fields = [f.strip() for f in fields]
-        if header is None:
-            header = fields
-            header_line = lineno
-        else:
-            if len(fields) != len(header):
-                raise RecastFileError(
-                    f"{path}:{lineno}: expected {len(header)} columns ({', '.join(header)}), "
-                    f"got {len(fields)}"
-                )
-            rows.append((lineno, fields))
-    if header is None:
+    lines = rows_with_lines(text)
+    if not lines:
         raise RecastFileError(f"{path}: no header row")
+    header_line, header = lines[0]
+    rows = lines[1:]
+    for lineno, fields in rows:
+        if len(fields) != len(header):
+            raise RecastFileError(
+                f"{path}:{lineno}: expected {len(header)} columns ({', '.join(header)}), "
+                f"got {len(fields)}"
+            )
     if not rows:
         raise RecastFileError(f"{path}:{header_line}: no data rows after the header")
     return header, rows

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._validate import as_mass
 from ..couplings import Mixing
 from ..models import Model
+from .solve import G_SCAN_GRID, bisect_log, intervals_by_scan
 
 __all__ = [
     "G_SCAN_GRID",
@@ -33,67 +33,6 @@ __all__ = [
     "intervals_by_scan",
     "limit_mixing",
 ]
-
-#: Default g_X grid for limits that need a scan (interference, fixed eps): 10 points per decade.
-G_SCAN_GRID: NDArray[np.float64] = np.geomspace(1e-10, 1e3, 131)
-
-
-def bisect_log(
-    f: Callable[[NDArray], NDArray], lo: ArrayLike, hi: ArrayLike, iterations: int = 60
-) -> NDArray[np.float64]:
-    """Vectorized bisection in log space: where f(lo) < 0 <= f(hi), the crossing (elementwise)."""
-    lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
-    for _ in range(iterations):
-        mid = np.sqrt(lo * hi)
-        up = f(mid) >= 0
-        hi = np.where(up, mid, hi)
-        lo = np.where(up, lo, mid)
-    return np.sqrt(lo * hi)
-
-
-def intervals_by_scan(
-    ratio_of_g: Callable[[NDArray], NDArray],
-    shape: tuple[int, ...],
-    g_grid: NDArray[np.float64] = G_SCAN_GRID,
-    max_intervals: int = 2,
-) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-    """Excluded intervals {g: r(g) >= 1}, found on a log grid of g and refined by bisection.
-
-    ``ratio_of_g(g)`` takes an array g of shape ``shape`` (one coupling per point) and returns r of
-    that shape (NaN where nothing is said). Returns ``max_intervals`` pairs (lower, upper) of arrays:
-    lower = 0 if the smallest grid coupling is already excluded, upper = inf if the largest is;
-    (inf, inf) where there is no such interval; NaN where r is NaN on the whole grid. The loop runs
-    over the grid (131 points), never over the points of ``shape``.
-    """
-    n = len(g_grid)
-    values = np.stack([np.broadcast_to(ratio_of_g(np.full(shape, gv)), shape) for gv in g_grid])
-    undefined = np.all(np.isnan(values), axis=0)
-    excluded = np.nan_to_num(values, nan=0.0) >= 1.0
-    prev = np.concatenate([np.zeros((1, *shape), dtype=bool), excluded[:-1]])
-    starts = excluded & ~prev
-    label = np.cumsum(starts, axis=0)  # interval number (1, 2, ...) at and after each start
-
-    def r_minus_one(g: NDArray) -> NDArray:
-        return np.broadcast_to(ratio_of_g(g), shape) - 1.0
-
-    out = []
-    for j in range(1, max_intervals + 1):
-        in_j = excluded & (label == j)
-        has = np.any(in_j, axis=0)
-        first = np.where(has, np.argmax(in_j, axis=0), 0)
-        last = np.where(has, n - 1 - np.argmax(in_j[::-1], axis=0), 0)
-        g_lo_cell = g_grid[np.maximum(first - 1, 0)]
-        g_hi_cell = g_grid[first]
-        lower = bisect_log(r_minus_one, g_lo_cell, g_hi_cell)
-        lower = np.where(first == 0, 0.0, lower)
-        up_lo = g_grid[last]
-        up_hi = g_grid[np.minimum(last + 1, n - 1)]
-        upper = bisect_log(lambda g: -r_minus_one(g), up_lo, up_hi)
-        upper = np.where(last == n - 1, math.inf, upper)
-        lower = np.where(has, lower, math.inf)
-        upper = np.where(has, upper, math.inf)
-        out.append((np.where(undefined, np.nan, lower), np.where(undefined, np.nan, upper)))
-    return out
 
 
 def limit_mixing(

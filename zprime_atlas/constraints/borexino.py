@@ -117,13 +117,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import chi2
 
+from .._quadrature import gauss_legendre
 from .._validate import as_coupling, as_mass
 from ..constants import AVOGADRO, E_CHARGE, G_FERMI, HBARC_GEV_CM, M_E, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
 from .base import Constraint, ConstraintInfo, limit_mixing
+from .solve import delta_chi2_critical, quadratic_exclusion_intervals
 
 __all__ = [
     "BE7_LINES",
@@ -164,7 +165,7 @@ T_THRESHOLD: float = 0.19e-3
 
 _SQRT2_GF: float = math.sqrt(2.0) * G_FERMI
 _N_GL = 32
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(_N_GL)
+_GL_X, _GL_W = gauss_legendre(_N_GL)
 _CACHE_SIZE = 64
 
 
@@ -339,7 +340,7 @@ class Borexino(Constraint):
         self.ssm = key
         self.window = (float(t_lo), None if t_hi is None else float(t_hi))
         self.oscillation = oscillation or OscillationParameters()
-        self.dchi2_crit = float(chi2.ppf(cl, 1))
+        self.dchi2_crit = delta_chi2_critical(cl)
 
         rate, stat, syst_up, syst_down = BOREXINO_BE7_RATE
         pred = SSM_BE7[key]
@@ -548,50 +549,9 @@ class Borexino(Constraint):
         a, b = self._p_coefficients(model, mix)
         beta, gamma = self._beta_gamma(m_X, model)
         in_range = self.in_range(m_X)
-        shape = np.broadcast_shapes(a.shape, b.shape, beta.shape, gamma.shape, in_range.shape)
-        a, b, beta, gamma = (np.broadcast_to(z, shape) for z in (a, b, beta, gamma))
-
-        # p thresholds: gamma p^2 + beta p - D = 0 for D = d_hi (two roots) and d_lo (island).
-        p_roots = [
-            *_quadratic_roots(gamma, beta, -self.d_hi),
-            *_quadratic_roots(gamma, beta, -self.d_lo),
-        ]
-        # g > 0 with a g^2 + b g = p_t, for each threshold.
-        g_roots = []
-        for p_t in p_roots:
-            r1, r2 = _quadratic_roots(a, b, -p_t)
-            g_roots += [r1, r2]
-        cand = np.stack(g_roots, axis=-1)
-        cand = np.where(np.isfinite(cand) & (cand > 0), cand, np.inf)
-        cand.sort(axis=-1)
-        lo_edges = np.concatenate([np.zeros((*shape, 1)), cand], axis=-1)
-        hi_edges = np.concatenate([cand, np.full((*shape, 1), np.inf)], axis=-1)
-        mid = np.where(
-            np.isfinite(hi_edges),
-            0.5 * (lo_edges + hi_edges),
-            np.where(np.isfinite(lo_edges), 2.0 * lo_edges + 1.0, np.inf),
-        )
-        with np.errstate(invalid="ignore", over="ignore"):
-            p_mid = a[..., None] * mid * mid + b[..., None] * mid
-            shift = beta[..., None] * p_mid + gamma[..., None] * p_mid * p_mid
-        excluded = (
-            (hi_edges > lo_edges) & np.isfinite(mid) & ((shift >= self.d_hi) | (shift <= self.d_lo))
-        )
-        n_cells = excluded.shape[-1]
-        prev = np.concatenate([np.zeros((*shape, 1), dtype=bool), excluded[..., :-1]], axis=-1)
-        label = np.cumsum(excluded & ~prev, axis=-1)
-        out = []
-        for j in range(1, 5):
-            in_j = excluded & (label == j)
-            has = np.any(in_j, axis=-1)
-            first = np.argmax(in_j, axis=-1)
-            last = n_cells - 1 - np.argmax(in_j[..., ::-1], axis=-1)
-            lower = np.take_along_axis(lo_edges, first[..., None], axis=-1)[..., 0]
-            upper = np.take_along_axis(hi_edges, last[..., None], axis=-1)[..., 0]
-            lower = np.where(has, lower, math.inf)
-            upper = np.where(has, upper, math.inf)
-            out.append((np.where(in_range, lower, np.nan), np.where(in_range, upper, np.nan)))
-        return out
+        a, b, beta, gamma, in_range = np.broadcast_arrays(a, b, beta, gamma, in_range)
+        pairs = quadratic_exclusion_intervals(beta, gamma, a, b, self.d_lo, self.d_hi, 4)
+        return [(np.where(in_range, lo, np.nan), np.where(in_range, hi, np.nan)) for lo, hi in pairs]
 
     def limit(
         self,
@@ -605,18 +565,3 @@ class Borexino(Constraint):
         return self.excluded_intervals(
             m_X, model, eps_over_g=eps_over_g, eps=eps, loop_scale=loop_scale
         )[0][0]
-
-
-def _quadratic_roots(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> tuple[NDArray, NDArray]:
-    """Real roots of a x^2 + b x + c = 0 (NaN where none), stable for any signs; a = 0 handled."""
-    a, b, c = np.broadcast_arrays(*(np.asarray(z, dtype=np.float64) for z in (a, b, c)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        disc = b * b - 4.0 * a * c
-        sq = np.sqrt(np.where(disc >= 0, disc, np.nan))
-        q = -0.5 * (b + np.where(b >= 0, 1.0, -1.0) * sq)
-        r1 = np.where(q != 0, q / a, np.nan)
-        r2 = np.where(q != 0, c / q, np.nan)
-        linear = np.where(b != 0, -c / b, np.nan)
-    r1 = np.where(a == 0, linear, r1)
-    r2 = np.where(a == 0, np.nan, r2)
-    return r1, r2

@@ -93,18 +93,17 @@ radiative corrections, the (1 - M T/2E^2) kinematics, loop mixing at q^2 = 0. Un
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 import scipy.constants as _sc
 from numpy.typing import ArrayLike, NDArray
 from particle import Particle
-from scipy.stats import chi2 as _chi2
 
+from .._csv import package_table
+from .._quadrature import gauss_legendre_panels
 from .._validate import as_coupling, as_mass
 from ..constants import (
     G_FERMI,
@@ -116,7 +115,8 @@ from ..constants import (
 from ..couplings import Mixing, effective_couplings
 from ..models import Model
 from ..nuclear import helm_form_factor
-from .base import Constraint, ConstraintInfo, intervals_by_scan, limit_mixing
+from .base import Constraint, ConstraintInfo, limit_mixing
+from .solve import delta_chi2_critical, intervals_by_scan, quadratic_exclusion_intervals
 
 __all__ = [
     "CS133",
@@ -274,16 +274,6 @@ class SingleBinStatistics:
 # -- the generic constraint ---------------------------------------------------------------------
 
 
-def _gauss_legendre_panels(
-    breaks: NDArray[np.float64], order: int
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Nodes and weights of composite Gauss-Legendre quadrature between sorted break points."""
-    x, w = np.polynomial.legendre.leggauss(order)
-    lo, hi = breaks[:-1, None], breaks[1:, None]
-    half = 0.5 * (hi - lo)
-    return (lo + half * (x + 1.0)).ravel(), (half * w).ravel()
-
-
 class CEvNSSingleBin(Constraint):
     """CEvNS at a pi-DAR source with a single-bin chi^2 (module docstring for the physics).
 
@@ -329,7 +319,7 @@ class CEvNSSingleBin(Constraint):
         kinks = [2.0 * e * e / n.mass for n in nuclei for e in (PROMPT_ENERGY, _MICHEL_END)]
         pts = np.concatenate([[t_lo, t_hi], np.asarray(breaks, dtype=float), kinks])
         pts = np.unique(pts[(pts >= t_lo) & (pts <= t_hi)])
-        self._t, w = _gauss_legendre_panels(pts, order)
+        self._t, w = gauss_legendre_panels(pts, order)
         eff = np.clip(efficiency(self._t), 0.0, None)
         # w_{n,k}(T_i): events per unit Q_eff^2, per node (dimensionless).
         weights = np.empty((len(nuclei), len(_KEYS), self._t.size))
@@ -353,7 +343,7 @@ class CEvNSSingleBin(Constraint):
         self._qw = np.array([n.weak_charge for n in nuclei])
         self._cache: dict[bytes, tuple[NDArray, NDArray]] = {}
         self.sm_counts: float = float(np.einsum("n,nki->", self._qw**2, weights))
-        self.dchi2_crit: float = float(_chi2.ppf(info.cl, 1))
+        self.dchi2_crit: float = delta_chi2_critical(info.cl)
         self.chi2_sm: float = float(statistics.chi2(self.sm_counts))
         self.count_window: tuple[float, float] = statistics.count_window(self.chi2_sm + self.dchi2_crit)
 
@@ -493,11 +483,14 @@ class CEvNSSingleBin(Constraint):
         r, inside = np.broadcast_arrays(r, self.in_range(m))
         return np.where(inside, r, np.nan)
 
-    def _proportional_roots(
+    def _proportional_intervals(
         self, m: NDArray, model: Model, mix: Mixing
-    ) -> tuple[NDArray, NDArray, NDArray]:
-        """(u1, u2, u_hi) in u = g_X^2: the island (u1, u2) where N < N_lo (inf, inf if none) and
-        the onset u_hi of N > N_hi (inf if never), for eps proportional to g_X."""
+    ) -> list[tuple[NDArray, NDArray]]:
+        """The two excluded g_X intervals for eps proportional to g_X, in closed form.
+
+        N = N_SM + S1 v + S2 v^2 with v = lam g_X^2: excluded where N >= N_hi or N <= N_lo (an
+        island from destructive interference below the onset of N >= N_hi).
+        """
         k1, k2 = self.kernels(m)
         amps = self.amplitudes(model, 1.0, eps=mix)
         # Work in v = lam u with lam = max |A| per point, so that S1, S2 neither under- nor
@@ -507,25 +500,10 @@ class CEvNSSingleBin(Constraint):
             for a in row:
                 lam = np.maximum(lam, np.abs(a))
         lam = np.where(lam > 0, lam, 1.0)
-        s0 = self.sm_counts
         s1, s2 = self._u_coefficients(amps, k1, k2, lam)
-        s1, s2, lam = np.broadcast_arrays(s1, s2, lam)
         n_lo, n_hi = self.count_window
-        inf = math.inf
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            # S2 u^2 + S1 u + (S0 - N_hi) = 0 with S0 < N_hi: one positive root (stable forms).
-            c_hi = n_hi - s0
-            disc = np.sqrt(s1 * s1 + 4.0 * s2 * c_hi)
-            u_hi = np.where(s1 > 0, 2.0 * c_hi / (s1 + disc), (disc - s1) / (2.0 * s2))
-            u_hi = np.where((s2 > 0) | (s1 > 0), u_hi, inf)
-            # S2 u^2 + S1 u + (S0 - N_lo) = 0 with S0 > N_lo: two positive roots iff S1 < 0, D >= 0.
-            c_lo = s0 - n_lo
-            d_lo = s1 * s1 - 4.0 * s2 * c_lo
-            island = (n_lo > 0) & (s1 < 0) & (s2 > 0) & (d_lo >= 0)
-            sq = np.sqrt(np.where(island, d_lo, 0.0))
-            u1 = np.where(island, 2.0 * c_lo / (sq - s1), inf)
-            u2 = np.where(island, (sq - s1) / (2.0 * s2), inf)
-            return u1 / lam, u2 / lam, np.asarray(u_hi / lam, dtype=np.float64)
+        s0 = self.sm_counts
+        return quadratic_exclusion_intervals(s1, s2, lam, 0.0, n_lo - s0, n_hi - s0, 2)
 
     def limit(
         self,
@@ -555,12 +533,7 @@ class CEvNSSingleBin(Constraint):
         m = as_mass(m_X)
         mix = limit_mixing(eps, eps_over_g, loop_scale)
         if mix.proportional:
-            u1, u2, u_hi = self._proportional_roots(m, model, mix)
-            island = np.isfinite(u1)
-            inf = math.inf
-            first = (np.sqrt(np.where(island, u1, u_hi)), np.where(island, np.sqrt(u2), inf))
-            second = (np.where(island, np.sqrt(u_hi), inf), np.full(u_hi.shape, inf))
-            pairs = [first, second]
+            pairs = self._proportional_intervals(m, model, mix)
         else:
             shape = np.broadcast_shapes(m.shape, model.shape, np.shape(mix.value))
 
@@ -586,17 +559,7 @@ class CEvNSSingleBin(Constraint):
 
 def _read_table(name: str, header: str) -> NDArray[np.float64]:
     """A CSV of zprime_atlas/data/coherent (``#`` provenance lines, one header row)."""
-    res = resources.files(__name__.split(".")[0]) / "data" / "coherent" / name
-    try:
-        text = res.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise FileNotFoundError(
-            f"COHERENT table {name} is missing from zprime_atlas/data/coherent"
-        ) from err
-    rows = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    if not rows or rows[0].replace(" ", "") != header:
-        raise ValueError(f"COHERENT table {name}: expected the header row {header!r}")
-    data = np.loadtxt(io.StringIO("\n".join(rows[1:])), delimiter=",", ndmin=2)
+    data = package_table("coherent", name, header)
     if not np.all(np.isfinite(data)) or not np.all(np.diff(data[:, 0]) > 0):
         raise ValueError(f"COHERENT table {name}: expected finite rows in increasing first column")
     return data

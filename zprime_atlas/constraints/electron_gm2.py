@@ -19,7 +19,6 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import chi2
 
 from .._validate import as_coupling, as_mass
 from ..constants import E_CHARGE, M_E
@@ -27,11 +26,12 @@ from ..couplings import Mixing
 from ..gm2 import ELECTRON_DATASETS, GM2Dataset, contribution, loop_integral
 from ..models import Model
 from .base import Constraint, ConstraintInfo, limit_mixing
+from .solve import delta_chi2_critical
 
 __all__ = ["ElectronGM2"]
 
 _CL = 0.95
-_DCHI2_CRIT = float(chi2.ppf(2 * _CL - 1, 1))  # one-sided 95%: 2.706
+_DCHI2_CRIT = delta_chi2_critical(_CL, one_sided=True)
 
 
 class ElectronGM2(Constraint):

@@ -93,19 +93,20 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import chi2
 
+from .._csv import package_table
+from .._quadrature import gauss_legendre
 from .._validate import as_coupling, as_mass
 from ..constants import ALPHA_EM, E_CHARGE, G_FERMI, HBARC_GEV_FM, M_MU, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
 from ..nuclear import helm_form_factor
-from .base import Constraint, ConstraintInfo, intervals_by_scan, limit_mixing
+from .base import Constraint, ConstraintInfo, limit_mixing
+from .solve import delta_chi2_critical, intervals_by_scan, quadratic_exclusion_intervals
 
 __all__ = [
     "CCFR",
@@ -124,7 +125,7 @@ __all__ = [
 
 _CL = 0.95
 #: Delta chi^2 at 95% CL for one parameter, two-sided: 3.841 (= 1.96^2).
-_DCHI2_CRIT = float(chi2.ppf(_CL, 1))
+_DCHI2_CRIT = delta_chi2_critical(_CL)
 _MASS_RANGE = (1e-4, 100.0)
 
 
@@ -266,11 +267,6 @@ def _amplitudes_squared(
     return vv, aa, va  # type: ignore[return-value]
 
 
-def _gauss(n: int, a: float, b: float) -> tuple[NDArray, NDArray]:
-    x, w = np.polynomial.legendre.leggauss(n)
-    return 0.5 * (b - a) * x + 0.5 * (b + a), 0.5 * (b - a) * w
-
-
 def nu_gamma_dsigma_dq2(
     s: float,
     q2: ArrayLike,
@@ -294,7 +290,7 @@ def nu_gamma_dsigma_dq2(
     """
     q2 = np.atleast_1d(np.asarray(q2, dtype=float))
     out = np.zeros((3, q2.size))
-    yx, yw = np.polynomial.legendre.leggauss(n_y)
+    yx, yw = gauss_legendre(n_y)
     phi = np.arange(n_phi) * 2.0 * math.pi / n_phi
     pref = 2.0 * G_FERMI**2 * E_CHARGE**2 / (4.0 * s) / (8.0 * math.pi * s) / (2.0 * math.pi)
     for iq, q2i in enumerate(q2):
@@ -303,10 +299,10 @@ def nu_gamma_dsigma_dq2(
             continue
         w_max = math.sqrt(m2_max - 4.0 * m * m)
         w_1 = min(w_max, 2.0 * m)
-        wn, ww = _gauss(n_mass[0], 0.0, w_1)
+        wn, ww = gauss_legendre(n_mass[0], 0.0, w_1)
         m2_nodes, m2_weights = 4.0 * m * m + wn**2, 2.0 * wn * ww
         if w_max > w_1:
-            ln, lw = _gauss(n_mass[1], math.log(4.0 * m * m + w_1**2), math.log(m2_max))
+            ln, lw = gauss_legendre(n_mass[1], math.log(4.0 * m * m + w_1**2), math.log(m2_max))
             m2_nodes = np.concatenate([m2_nodes, np.exp(ln)])
             m2_weights = np.concatenate([m2_weights, lw * np.exp(ln)])
         b_mu = np.sqrt(1.0 - 4.0 * m * m / m2_nodes)
@@ -352,7 +348,7 @@ def photon_flux(
     q2_min = (s / (2.0 * energy)) ** 2
     upper = 9.0
     total = np.zeros(s.shape)
-    x, w = np.polynomial.legendre.leggauss(n_q)
+    x, w = gauss_legendre(n_q)
     lo = np.log(np.minimum(q2_min, upper))
     half = 0.5 * (math.log(upper) - lo)
     ln_q2 = half[..., None] * x + (0.5 * (math.log(upper) + lo))[..., None]
@@ -388,7 +384,7 @@ class TridentExperiment:
 
     def spectrum_nodes(self, n: int = 24) -> tuple[NDArray, NDArray]:
         """Beam energies [GeV] and normalised weights (Gauss-Legendre in ln E)."""
-        ln_e, w = _gauss(n, math.log(self.e_min), math.log(self.e_max))
+        ln_e, w = gauss_legendre(n, math.log(self.e_min), math.log(self.e_max))
         e = np.exp(ln_e)
         k, mean = self.shape, self.mean_energy
         log_phi = k * ln_e - k * e / mean  # ln[E phi(E)]: the d ln E measure
@@ -468,7 +464,7 @@ def q2_distribution(
     edges = [math.log(m2_4), math.log(1.0), math.log(30.0), math.log(s_max)]
     s_nodes, s_weights = [], []
     for (a, b), n in zip(itertools.pairwise(edges), n_s, strict=True):
-        x, w = _gauss(n, a, b)
+        x, w = gauss_legendre(n, a, b)
         s_nodes.append(np.exp(x))
         s_weights.append(w)  # d ln s
     s_all = np.concatenate(s_nodes)
@@ -482,7 +478,7 @@ def q2_distribution(
     for s, ws, fl in zip(s_all, ws_all, flux, strict=True):
         if s <= m2_4 * (1 + 1e-9) or fl <= 0:
             continue
-        ln_q, wq = _gauss(n_q2, math.log(_Q2_GRID[0]), math.log(s - m2_4))
+        ln_q, wq = gauss_legendre(n_q2, math.log(_Q2_GRID[0]), math.log(s - m2_4))
         q2 = np.exp(ln_q)
         d = nu_gamma_dsigma_dq2(s, q2, **matrix_element)
         node_w = ws * fl * wq * q2  # d ln s * flux * dQ^2
@@ -535,16 +531,12 @@ def write_table(experiment: TridentExperiment, path: str | Path, **kwargs: int) 
 
 @functools.lru_cache(maxsize=8)
 def _load_table(name: str) -> tuple[NDArray, NDArray, NDArray]:
-    res = resources.files("zprime_atlas") / "data" / "trident" / f"{name}_q2_weights.csv"
     try:
-        text = res.read_text()
+        data = package_table("trident", f"{name}_q2_weights.csv", header="q2_GeV2,w_V,w_A")
     except FileNotFoundError as err:
         raise FileNotFoundError(
-            f"trident table {name}_q2_weights.csv is missing from zprime_atlas/data/trident; "
-            "regenerate it with PYTHONPATH=. python zprime_atlas/data/trident/generate.py"
-        ) from err
-    rows = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
-    data = np.array([[float(v) for v in ln.split(",")] for ln in rows[1:]])
+            f"{err}; regenerate it with PYTHONPATH=. python zprime_atlas/data/trident/generate.py"
+        ) from None
     return data[:, 0], data[:, 1], data[:, 2]
 
 
@@ -655,35 +647,10 @@ class TridentConstraint(Constraint):
         rho = np.real(np.asarray(mix.over_g(model, -q2x)))
         kappa = model.charge("nu_mu") * (model.charge("mu") - E_CHARGE * rho) / (math.sqrt(2) * G_FERMI)
         shape = np.broadcast_shapes(np.shape(kappa), m.shape)
-        kappa = np.broadcast_to(kappa, shape)
-        a1, a2 = np.broadcast_to(a1, shape), np.broadcast_to(a2, shape)
-        # R >= R_high  <=>  P <= p_minus or P >= p_plus
-        d_hi = a1 * a1 + 4.0 * a2 * (self.r_high - 1.0)
-        p_plus = 2.0 * (self.r_high - 1.0) / (a1 + np.sqrt(d_hi))
-        p_minus = -(a1 + np.sqrt(d_hi)) / (2.0 * a2)
-        # R <= R_low  <=>  w_minus <= P <= w_plus (if the discriminant is >= 0)
-        d_lo = a1 * a1 - 4.0 * a2 * (1.0 - self.r_low)
-        has_window = d_lo >= 0
-        sq_lo = np.sqrt(np.where(has_window, d_lo, 0.0))
-        w_plus = -2.0 * (1.0 - self.r_low) / (a1 + sq_lo)
-        w_minus = -(a1 + sq_lo) / (2.0 * a2)
-        inf = np.full(shape, math.inf)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pos, neg = kappa > 0, kappa < 0
-            main = np.where(pos, np.sqrt(p_plus / kappa), np.where(neg, np.sqrt(p_minus / kappa), inf))
-            win_lo = np.where(neg & has_window, np.sqrt(w_plus / kappa), inf)
-            win_hi = np.where(neg & has_window, np.sqrt(w_minus / kappa), inf)
-        out_range = ~np.broadcast_to(self.in_range(m), shape)
-        first = (
-            np.where(out_range, np.nan, np.where(np.isfinite(win_lo), win_lo, main)),
-            np.where(out_range, np.nan, np.where(np.isfinite(win_lo), win_hi, inf)),
-        )
-        second_lo = np.where(np.isfinite(win_lo), main, inf)
-        second = (np.where(out_range, np.nan, second_lo), np.where(out_range, np.nan, inf))
-        return [
-            tuple(np.asarray(a, dtype=np.float64) for a in first),  # type: ignore[misc]
-            tuple(np.asarray(a, dtype=np.float64) for a in second),
-        ]
+        # R - 1 = a_1 P + a_2 P^2 with P = kappa g^2: excluded where R >= R_high or R <= R_low.
+        pairs = quadratic_exclusion_intervals(a1, a2, kappa, 0.0, self.r_low - 1.0, self.r_high - 1.0, 2)
+        inside = np.broadcast_to(self.in_range(m), shape)
+        return [(np.where(inside, lo, np.nan), np.where(inside, hi, np.nan)) for lo, hi in pairs]
 
     def _scan_intervals(self, m: NDArray, model: Model, mix: Mixing) -> list[tuple[NDArray, NDArray]]:
         eps_value = np.asarray(mix.value, dtype=float)
