@@ -17,9 +17,7 @@ from hypothesis import strategies as st
 from zprime_atlas import constraints, decays
 from zprime_atlas.cli import main
 from zprime_atlas.constants import E_CHARGE, M_MU
-from zprime_atlas.couplings import loop_mixing_over_g
-from zprime_atlas.models import Model, model
-from zprime_atlas.recast import (
+from zprime_atlas.constraints.recast import (
     ENV_VAR,
     RecastConstraint,
     RecastFileError,
@@ -27,6 +25,8 @@ from zprime_atlas.recast import (
     load_recast,
     recast_dirs,
 )
+from zprime_atlas.couplings import loop_mixing_over_g
+from zprime_atlas.models import Model, model
 
 RECASTS = [c for c in constraints.all() if isinstance(c, RecastConstraint)]
 REQUIRED = {
