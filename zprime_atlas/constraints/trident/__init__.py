@@ -1,6 +1,6 @@
 """Neutrino trident production: the constraint (:mod:`.constraint`), the nu gamma -> nu mu mu
-matrix element (:mod:`.matrix_element`), the measurements (:mod:`.experiments`) and the Q^2 tables
-with their generator (:mod:`.tables`). Physics: docs/physics/trident.md.
+matrix element (:mod:`.matrix_element`), the measurements (:mod:`.experiments`), the Q^2 tables
+(:mod:`.tables`) and their generator (:mod:`.generate`). Physics: docs/physics/trident.md.
 """
 
 from ...nuclear import helm_form_factor
