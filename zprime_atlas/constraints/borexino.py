@@ -123,7 +123,7 @@ from .._validate import as_coupling, as_mass
 from ..constants import AVOGADRO, E_CHARGE, G_FERMI, HBARC_GEV_CM, M_E, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
-from .base import Constraint, ConstraintInfo, limit_mixing
+from .base import Constraint, ConstraintInfo
 from .solve import delta_chi2_critical, quadratic_exclusion_intervals
 
 __all__ = [
@@ -483,29 +483,31 @@ class Borexino(Constraint):
         gamma = sum(model.charge(fl) ** 2 * c[..., a] for a, fl in enumerate(FLAVOURS))
         return np.asarray(beta), np.asarray(gamma)
 
+    def _shift(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
+        p_a, p_b = self._p_coefficients(model, mix)
+        p = p_a * g * g + p_b * g
+        beta, gamma = self._beta_gamma(m, model)
+        return np.asarray(beta * p + gamma * p * p, dtype=np.float64)
+
     def rate_shift(
         self,
         m_X: ArrayLike,
         g_X: ArrayLike,
         model: Model,
-        eps: ArrayLike | str | None = 0.0,
+        eps: ArrayLike | str | Mixing | None = 0.0,
         eps_over_g: ArrayLike | None = None,
         loop_scale: float | None = None,
     ) -> NDArray[np.float64]:
         """R - 1 = beta p + gamma p^2 (computed without forming R, so tiny shifts keep their digits)."""
-        g = as_coupling(g_X)
         mix = Mixing.parse(eps, eps_over_g, loop_scale)
-        a, b = self._p_coefficients(model, mix)
-        p = a * g * g + b * g
-        beta, gamma = self._beta_gamma(m_X, model)
-        return np.asarray(beta * p + gamma * p * p, dtype=np.float64)
+        return self._shift(as_mass(m_X), as_coupling(g_X), model, mix)
 
     def rate_ratio(
         self,
         m_X: ArrayLike,
         g_X: ArrayLike,
         model: Model,
-        eps: ArrayLike | str | None = 0.0,
+        eps: ArrayLike | str | Mixing | None = 0.0,
         eps_over_g: ArrayLike | None = None,
         loop_scale: float | None = None,
     ) -> NDArray[np.float64]:
@@ -517,51 +519,16 @@ class Borexino(Constraint):
         d = np.asarray(shift, dtype=np.float64)
         return np.maximum(d * (d + 2.0 * (1.0 - self.r_meas)) / self.sigma_r**2, 0.0)
 
-    def ratio(
-        self,
-        m_X: ArrayLike,
-        g_X: ArrayLike,
-        model: Model,
-        eps: ArrayLike | str | None = 0.0,
-        eps_over_g: ArrayLike | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """r = Delta chi^2 / Delta chi^2_crit (NaN outside the mass range)."""
-        shift = self.rate_shift(m_X, g_X, model, eps, eps_over_g, loop_scale)
-        r = self.delta_chi2(shift) / self.dchi2_crit
-        return np.where(self.in_range(m_X), r, np.nan)
+    def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
+        """r = Delta chi^2 / Delta chi^2_crit."""
+        return self.delta_chi2(self._shift(m, g, model, mix)) / self.dchi2_crit
 
     # -- limits ---------------------------------------------------------------------------------
 
-    def excluded_intervals(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
+    def _intervals(
+        self, m: NDArray, model: Model, mix: Mixing
     ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        """Four (lower, upper) pairs of excluded g_X > 0, in closed form.
-
-        (inf, inf) pads missing intervals; NaN outside the mass range.
-        """
-        mix = limit_mixing(eps, eps_over_g, loop_scale)
+        """Four (lower, upper) pairs of excluded g_X > 0, in closed form (module docstring)."""
         a, b = self._p_coefficients(model, mix)
-        beta, gamma = self._beta_gamma(m_X, model)
-        in_range = self.in_range(m_X)
-        a, b, beta, gamma, in_range = np.broadcast_arrays(a, b, beta, gamma, in_range)
-        pairs = quadratic_exclusion_intervals(beta, gamma, a, b, self.d_lo, self.d_hi, 4)
-        return [(np.where(in_range, lo, np.nan), np.where(in_range, hi, np.nan)) for lo, hi in pairs]
-
-    def limit(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """Smallest excluded g_X > 0 (NaN out of range, +inf if none): start of the first interval."""
-        return self.excluded_intervals(
-            m_X, model, eps_over_g=eps_over_g, eps=eps, loop_scale=loop_scale
-        )[0][0]
+        beta, gamma = self._beta_gamma(m, model)
+        return quadratic_exclusion_intervals(beta, gamma, a, b, self.d_lo, self.d_hi, 4)

@@ -104,7 +104,7 @@ from particle import Particle
 
 from .._csv import package_table
 from .._quadrature import gauss_legendre_panels
-from .._validate import as_coupling, as_mass
+from .._validate import as_mass
 from ..constants import (
     G_FERMI,
     HBARC_GEV_CM,
@@ -115,7 +115,7 @@ from ..constants import (
 from ..couplings import Mixing, effective_couplings
 from ..models import Model
 from ..nuclear import helm_form_factor
-from .base import Constraint, ConstraintInfo, limit_mixing
+from .base import Constraint, ConstraintInfo
 from .solve import delta_chi2_critical, intervals_by_scan, quadratic_exclusion_intervals
 
 __all__ = [
@@ -456,19 +456,8 @@ class CEvNSSingleBin(Constraint):
         dchi2 = self.statistics.chi2(n) - self.chi2_sm
         return np.maximum(dchi2, 0.0) / self.dchi2_crit
 
-    def ratio(
-        self,
-        m_X: ArrayLike,
-        g_X: ArrayLike,
-        model: Model,
-        eps: ArrayLike | str | None = 0.0,
-        eps_over_g: ArrayLike | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """r = max(chi^2(N) - chi^2(N_SM), 0) / Delta chi^2_crit; NaN outside the mass range."""
-        m = as_mass(m_X)
-        g = as_coupling(g_X)
-        mix = Mixing.parse(eps, eps_over_g, loop_scale)
+    def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
+        """r = max(chi^2(N) - chi^2(N_SM), 0) / Delta chi^2_crit."""
         if mix.proportional:
             # Every amplitude is A = g^2 A_1 (g_nu and g_q both scale with g): N is a polynomial
             # in u = g^2 whose coefficients are evaluated once, without the coupling axis.
@@ -478,10 +467,8 @@ class CEvNSSingleBin(Constraint):
             with np.errstate(over="ignore", invalid="ignore"):
                 n = self.sm_counts + u * (s1 + u * s2)
         else:
-            n = self.predicted_counts(m, g_X, model, eps, eps_over_g, loop_scale)
-        r = self._r_from_counts(n)
-        r, inside = np.broadcast_arrays(r, self.in_range(m))
-        return np.where(inside, r, np.nan)
+            n = self.predicted_counts(m, g, model, eps=mix)
+        return self._r_from_counts(n)
 
     def _proportional_intervals(
         self, m: NDArray, model: Model, mix: Mixing
@@ -505,53 +492,23 @@ class CEvNSSingleBin(Constraint):
         s0 = self.sm_counts
         return quadratic_exclusion_intervals(s1, s2, lam, 0.0, n_lo - s0, n_hi - s0, 2)
 
-    def limit(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """Smallest excluded g_X > 0 (closed form for eps proportional to g_X; scan for fixed eps)."""
-        return self.excluded_intervals(m_X, model, eps_over_g, eps, loop_scale)[0][0]
-
-    def excluded_intervals(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
+    def _intervals(
+        self, m: NDArray, model: Model, mix: Mixing
     ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
         """The two excluded g_X intervals, in increasing g_X: [(lo1, hi1), (lo2, hi2)].
 
         Destructive interference can open an island (N < N_lo) below the onset of N > N_hi; where
-        there is no island the first pair is [g_hi, inf) and the second (inf, inf). NaN outside the
-        mass range; (inf, inf) where nothing is excluded.
+        there is no island the first pair is [g_hi, inf) and the second (inf, inf). Closed form for
+        eps proportional to g_X, a scan of g_X for fixed eps.
         """
-        m = as_mass(m_X)
-        mix = limit_mixing(eps, eps_over_g, loop_scale)
         if mix.proportional:
-            pairs = self._proportional_intervals(m, model, mix)
-        else:
-            shape = np.broadcast_shapes(m.shape, model.shape, np.shape(mix.value))
+            return self._proportional_intervals(m, model, mix)
+        shape = np.broadcast_shapes(m.shape, model.shape, np.shape(mix.value))
 
-            def ratio_of_g(g: NDArray) -> NDArray:
-                return self.ratio(m, g, model, eps=mix)
+        def ratio_of_g(g: NDArray) -> NDArray:
+            return self.ratio(m, g, model, eps=mix)
 
-            pairs = intervals_by_scan(ratio_of_g, shape, max_intervals=2)
-        inside = self.in_range(m)
-        out = []
-        for lo, hi in pairs:
-            lo, hi, ins = np.broadcast_arrays(lo, hi, inside)
-            out.append(
-                (
-                    np.where(ins, lo, np.nan).astype(np.float64),
-                    np.where(ins, hi, np.nan).astype(np.float64),
-                )
-            )
-        return out
+        return intervals_by_scan(ratio_of_g, shape, max_intervals=2)
 
 
 # -- COHERENT CsI[Na] 2017 ----------------------------------------------------------------------

@@ -18,14 +18,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
-from .._validate import as_coupling, as_mass
 from ..constants import E_CHARGE, M_E
 from ..couplings import Mixing
 from ..gm2 import ELECTRON_DATASETS, GM2Dataset, contribution, loop_integral
 from ..models import Model
-from .base import Constraint, ConstraintInfo, limit_mixing
+from .base import Constraint, ConstraintInfo
 from .solve import delta_chi2_critical
 
 __all__ = ["ElectronGM2"]
@@ -64,41 +63,22 @@ class ElectronGM2(Constraint):
         d, s = self.data.delta, self.data.sigma
         return d + math.sqrt(_DCHI2_CRIT * s * s + min(d, 0.0) ** 2)
 
-    def ratio(
-        self,
-        m_X: ArrayLike,
-        g_X: ArrayLike,
-        model: Model,
-        eps: ArrayLike | str | None = 0.0,
-        eps_over_g: ArrayLike | None = None,
-        loop_scale: float | None = None,
+    def _ratio(
+        self, m: NDArray[np.float64], g: NDArray[np.float64], model: Model, mix: Mixing
     ) -> NDArray[np.float64]:
-        """r = Delta chi^2 / 2.706 of the X contribution to a_e (module docstring)."""
-        mix = Mixing.parse(eps, eps_over_g, loop_scale)
+        """r = Delta chi^2 / Delta chi^2_crit of the X contribution to a_e (module docstring)."""
         if mix.proportional:  # Delta a ∝ g_X^2: evaluate at g_X = 1 without the coupling axis
-            g = as_coupling(g_X)
-            a = contribution(model, m_X, 1.0, eps=mix, lepton="e", loop_scale=loop_scale) * g * g
+            a = contribution(model, m, 1.0, eps=mix, lepton="e") * g * g
         else:
-            a = contribution(
-                model, m_X, g_X, eps=eps, eps_over_g=eps_over_g, lepton="e", loop_scale=loop_scale
-            )
+            a = contribution(model, m, g, eps=mix, lepton="e")
         d, s = self.data.delta, self.data.sigma
         a_hat = max(d, 0.0)
         dchi2 = np.where(a >= a_hat, ((a - d) ** 2 - (a_hat - d) ** 2) / (s * s), 0.0)
         return dchi2 / _DCHI2_CRIT
 
-    def limit(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
+    def _limit(self, m: NDArray[np.float64], model: Model, mix: Mixing) -> NDArray[np.float64]:
         """Smallest excluded g_X > 0, in closed form from |g_e| < sqrt(4 pi^2 a_crit / F)."""
-        m = as_mass(m_X)
         g_e_max = np.sqrt(4.0 * math.pi**2 * self.a_crit / loop_integral((m / M_E) ** 2))
-        mix = limit_mixing(eps, eps_over_g, loop_scale)
         x_e = model.charge("e")
         with np.errstate(divide="ignore", invalid="ignore"):
             if mix.proportional:

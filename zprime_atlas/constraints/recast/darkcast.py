@@ -47,15 +47,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from ... import decays
-from ..._validate import as_coupling, as_mass
 from ...constants import E_CHARGE, HBAR_GEV_S
 from ...couplings import Mixing, effective_couplings
 from ...models import Model
 from ...models import model as named_model
-from ..base import Constraint, ConstraintInfo, limit_mixing
+from ..base import Constraint, ConstraintInfo
 from ..solve import bisect_log, intervals_by_scan
 from .production import production_factor
 from .schema import INVISIBLE, RecastFileError, RecastMetadata
@@ -231,19 +230,8 @@ class RecastConstraint(Constraint):
 
     # -- public interface ----------------------------------------------------------------------
 
-    def ratio(
-        self,
-        m_X: ArrayLike,
-        g_X: ArrayLike,
-        model: Model,
-        eps: ArrayLike | str | None = 0.0,
-        eps_over_g: ArrayLike | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
+    def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
         """r = N_X(g_X) / N_ref(g_ref(m_X)) (module docstring); NaN where the search says nothing."""
-        m = as_mass(m_X)
-        g = as_coupling(g_X)
-        mix = Mixing.parse(eps, eps_over_g, loop_scale)
         ref = self._reference(m)
         if mix.proportional:
             # Rates scale as g^2, lifetimes as 1/g^2, and branching ratios do not depend on g:
@@ -259,28 +247,10 @@ class RecastConstraint(Constraint):
         shape = np.broadcast_shapes(r.shape, model.shape, m.shape, g.shape)
         return r if r.shape == shape else np.broadcast_to(r, shape).copy()
 
-    def limit(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """Smallest excluded g_X > 0 (NaN outside the published range, +inf if none excluded)."""
-        return self.excluded_intervals(m_X, model, eps_over_g, eps, loop_scale)[0][0]
-
-    def excluded_intervals(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
+    def _intervals(
+        self, m: NDArray, model: Model, mix: Mixing
     ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
         """Excluded g_X intervals [(lower, upper), ...] per point (two-sided searches: islands)."""
-        m = as_mass(m_X)
-        mix = limit_mixing(eps, eps_over_g, loop_scale)
         ref = self._reference(m)
         shape = np.broadcast_shapes(model.shape, m.shape, np.shape(mix.value))
         nan_mask = np.broadcast_to(np.isnan(ref["g_lo"]), shape)

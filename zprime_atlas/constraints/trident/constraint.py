@@ -32,7 +32,7 @@ from ..._validate import as_coupling, as_mass
 from ...constants import E_CHARGE, G_FERMI
 from ...couplings import Mixing
 from ...models import Model
-from ..base import Constraint, ConstraintInfo, limit_mixing
+from ..base import Constraint, ConstraintInfo
 from ..solve import delta_chi2_critical, intervals_by_scan, quadratic_exclusion_intervals
 from .experiments import CCFR, CHARM2, TridentExperiment
 from .matrix_element import sm_couplings
@@ -100,12 +100,20 @@ class TridentConstraint(Constraint):
         shape = m.shape
         return a1[inverse].reshape(shape), a2[inverse].reshape(shape), q2x[inverse].reshape(shape)
 
+    def _sigma_ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
+        a1, a2, q2x = self._mass_moments(m)
+        e_eps = E_CHARGE * np.real(np.asarray(mix.eps(model, g, -q2x)))
+        g_nu = g * model.charge("nu_mu")
+        g_mu = g * model.charge("mu") - e_eps
+        p = g_nu * g_mu / (math.sqrt(2.0) * G_FERMI)
+        return np.asarray(1.0 + a1 * p + a2 * p * p, dtype=np.float64)
+
     def sigma_ratio(
         self,
         m_X: ArrayLike,
         g_X: ArrayLike,
         model: Model,
-        eps: ArrayLike | str | None = 0.0,
+        eps: ArrayLike | str | Mixing | None = 0.0,
         eps_over_g: ArrayLike | None = None,
         loop_scale: float | None = None,
     ) -> NDArray[np.float64]:
@@ -114,91 +122,42 @@ class TridentConstraint(Constraint):
         g_nu = g_X x_numu, g_mu = g_X x_mu - e eps (eps = "loop" at q^2 = -Q_X^2(m_X)). Defined for
         every mass (NaN is applied by :meth:`ratio` outside the stated range).
         """
-        m = as_mass(m_X)
-        g = as_coupling(g_X)
-        a1, a2, q2x = self._mass_moments(m)
         mix = Mixing.parse(eps, eps_over_g, loop_scale)
-        e_eps = E_CHARGE * np.real(np.asarray(mix.eps(model, g, -q2x)))
-        g_nu = g * model.charge("nu_mu")
-        g_mu = g * model.charge("mu") - e_eps
-        p = g_nu * g_mu / (math.sqrt(2.0) * G_FERMI)
-        return np.asarray(1.0 + a1 * p + a2 * p * p, dtype=np.float64)
+        return self._sigma_ratio(as_mass(m_X), as_coupling(g_X), model, mix)
 
-    def _r_from_sigma_ratio(self, big_r: NDArray, m: NDArray) -> NDArray[np.float64]:
+    def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
+        """r = (R - R_meas)^2 / (Delta chi^2_crit sigma^2): >= 1 excluded (95% CL, two-sided)."""
         ex = self.experiment
-        r = (big_r - ex.measured) ** 2 / (ex.error**2 * _DCHI2_CRIT)
-        return np.asarray(np.where(self.in_range(m), r, np.nan), dtype=np.float64)
-
-    def ratio(
-        self,
-        m_X: ArrayLike,
-        g_X: ArrayLike,
-        model: Model,
-        eps: ArrayLike | str | None = 0.0,
-        eps_over_g: ArrayLike | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """r = (R - R_meas)^2 / (3.841 sigma^2): >= 1 excluded (95% CL, two-sided); NaN out of range."""
-        m = as_mass(m_X)
-        big_r = self.sigma_ratio(m, g_X, model, eps=eps, eps_over_g=eps_over_g, loop_scale=loop_scale)
-        return self._r_from_sigma_ratio(big_r, m)
+        big_r = self._sigma_ratio(m, g, model, mix)
+        return np.asarray((big_r - ex.measured) ** 2 / (ex.error**2 * _DCHI2_CRIT), dtype=np.float64)
 
     # -- limits -------------------------------------------------------------------------------
 
-    def _proportional_intervals(
+    def _intervals(
         self, m: NDArray, model: Model, mix: Mixing
-    ) -> list[tuple[NDArray, NDArray]]:
-        """Closed form for eps = rho g_X: P = kappa g^2, R quadratic in P (module docstring)."""
-        a1, a2, q2x = self._mass_moments(m)
-        rho = np.real(np.asarray(mix.over_g(model, -q2x)))
-        kappa = model.charge("nu_mu") * (model.charge("mu") - E_CHARGE * rho) / (math.sqrt(2) * G_FERMI)
-        shape = np.broadcast_shapes(np.shape(kappa), m.shape)
-        # R - 1 = a_1 P + a_2 P^2 with P = kappa g^2: excluded where R >= R_high or R <= R_low.
-        pairs = quadratic_exclusion_intervals(a1, a2, kappa, 0.0, self.r_low - 1.0, self.r_high - 1.0, 2)
-        inside = np.broadcast_to(self.in_range(m), shape)
-        return [(np.where(inside, lo, np.nan), np.where(inside, hi, np.nan)) for lo, hi in pairs]
-
-    def _scan_intervals(self, m: NDArray, model: Model, mix: Mixing) -> list[tuple[NDArray, NDArray]]:
-        eps_value = np.asarray(mix.value, dtype=float)
-        shape = np.broadcast_shapes(m.shape, model.shape, eps_value.shape)
-
-        def ratio_of_g(g: NDArray) -> NDArray:
-            return np.broadcast_to(self.ratio(m, g, model, eps=eps_value), shape)
-
-        return intervals_by_scan(ratio_of_g, shape, max_intervals=3)
-
-    def excluded_intervals(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
     ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        """All excluded g_X intervals, lowest first; (inf, inf) pads unused slots, NaN out of range.
+        """All excluded g_X intervals, lowest first; (inf, inf) pads unused slots.
 
         eps proportional to g_X (``eps_over_g``, ``"loop"``): two slots, closed form. Fixed eps:
-        three slots from :func:`base.intervals_by_scan` (10 points per decade, then bisection).
+        three slots from :func:`~zprime_atlas.constraints.solve.intervals_by_scan` (10 points per
+        decade, then bisection).
         """
-        m = as_mass(m_X)
-        mix = limit_mixing(eps, eps_over_g, loop_scale)
         if mix.proportional:
-            return self._proportional_intervals(m, model, mix)
-        return self._scan_intervals(m, model, mix)
+            # R - 1 = a_1 P + a_2 P^2 with P = kappa g^2: excluded where R >= R_high or R <= R_low.
+            a1, a2, q2x = self._mass_moments(m)
+            rho = np.real(np.asarray(mix.over_g(model, -q2x)))
+            kappa = (
+                model.charge("nu_mu") * (model.charge("mu") - E_CHARGE * rho) / (math.sqrt(2) * G_FERMI)
+            )
+            return quadratic_exclusion_intervals(
+                a1, a2, kappa, 0.0, self.r_low - 1.0, self.r_high - 1.0, 2
+            )
+        shape = np.broadcast_shapes(m.shape, model.shape, np.shape(mix.value))
 
-    def limit(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """Smallest excluded g_X > 0 (NaN out of range, +inf if no coupling is excluded)."""
-        intervals = self.excluded_intervals(
-            m_X, model, eps_over_g=eps_over_g, eps=eps, loop_scale=loop_scale
-        )
-        return np.asarray(intervals[0][0], dtype=np.float64)
+        def ratio_of_g(g: NDArray) -> NDArray:
+            return np.broadcast_to(self.ratio(m, g, model, eps=mix), shape)
+
+        return intervals_by_scan(ratio_of_g, shape, max_intervals=3)
 
 
 class CCFRTrident(TridentConstraint):
