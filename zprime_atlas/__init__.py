@@ -34,3 +34,7 @@ __all__ = [
     "models",
     "scan",
 ]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

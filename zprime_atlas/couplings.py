@@ -168,14 +168,14 @@ class Mixing:
     @classmethod
     def parse(
         cls,
-        eps: ArrayLike | str | None = None,
+        eps: ArrayLike | str | Mixing | None = None,
         eps_over_g: ArrayLike | None = None,
         loop_scale: float | None = None,
     ) -> Mixing:
         """Normalise the (eps, eps_over_g) pair of the public API.
 
         ``eps=None`` and ``eps_over_g=None`` mean no mixing. ``eps="loop"`` asks for the loop
-        mixing (with ``loop_scale`` for models that need one).
+        mixing (with ``loop_scale`` for models that need one). A Mixing is returned unchanged.
         """
         if isinstance(eps, Mixing):
             return eps
@@ -193,6 +193,17 @@ class Mixing:
         if eps is None:
             return cls("fixed", np.zeros(()), loop_scale)
         return cls("fixed", as_coupling(eps, "kinetic mixing eps"), loop_scale)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the mixing values (``()`` for ``loop``): it broadcasts with masses and models."""
+        return () if self.value is None else np.shape(self.value)
+
+    def fixed_eps(self) -> NDArray[np.float64]:
+        """eps of the ``fixed`` kind (the proportional kinds have :meth:`over_g` instead)."""
+        if self.kind != "fixed" or self.value is None:
+            raise ValueError("eps is proportional to g_X here: use over_g()")
+        return self.value
 
     @property
     def proportional(self) -> bool:
@@ -225,7 +236,7 @@ class Mixing:
 def kinetic_mixing(
     model: Model,
     g_X: ArrayLike,
-    eps: ArrayLike | str | None = None,
+    eps: ArrayLike | str | Mixing | None = None,
     eps_over_g: ArrayLike | None = None,
     q2: ArrayLike = 0.0,
     loop_scale: float | None = None,
@@ -238,7 +249,7 @@ def kinetic_mixing(
 def effective_couplings(
     model: Model,
     g_X: ArrayLike = 1.0,
-    eps: ArrayLike | str | None = None,
+    eps: ArrayLike | str | Mixing | None = None,
     eps_over_g: ArrayLike | None = None,
     q2: ArrayLike = 0.0,
     loop_scale: float | None = None,
@@ -263,3 +274,7 @@ def effective_couplings(
     if model.has_dark_sector:
         out["dark"] = g * model.x_dark  # a dark fermion has no electric charge: no eps term
     return out
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -315,8 +316,9 @@ def _as_model(model: Model | str) -> Model:
     return model
 
 
-def _full(x: NDArray | float, shape: tuple[int, ...]) -> NDArray[np.float64]:
-    x = np.asarray(x, dtype=np.float64)
+def _full(x: NDArray | float | None, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """x as a float array of the given shape (None: no contribution, zeros)."""
+    x = np.asarray(0.0 if x is None else x, dtype=np.float64)
     if x.shape == shape:
         return x
     return np.broadcast_to(x, shape).copy()
@@ -462,7 +464,7 @@ def _total(w: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
 
 
 def widths_from_couplings(
-    couplings: dict[str, ArrayLike], m_X: ArrayLike, m_dark: float = 0.0
+    couplings: Mapping[str, ArrayLike], m_X: ArrayLike, m_dark: float = 0.0
 ) -> dict[str, NDArray[np.float64]]:
     """Partial widths [GeV] from effective couplings already evaluated at q^2 = m_X^2.
 
@@ -596,3 +598,7 @@ def lifetime(
     """Proper lifetime [s] = hbar/Gamma_total (constants.HBAR_GEV_S); +inf where the width is 0."""
     total = total_width(model, m_X, g_X, eps, eps_over_g, loop_scale)
     return np.divide(HBAR_GEV_S, total, out=np.full_like(total, np.inf), where=total > 0.0)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

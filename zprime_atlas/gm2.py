@@ -152,7 +152,7 @@ def contribution(
     model: Model,
     m_X: ArrayLike,
     g_X: ArrayLike,
-    eps: ArrayLike | str | None = None,
+    eps: ArrayLike | str | Mixing | None = None,
     eps_over_g: ArrayLike | None = None,
     lepton: str = "mu",
     loop_scale: float | None = None,
@@ -333,7 +333,7 @@ def band(
             xi = np.where(xi > 0, xi, np.nan)
             g_low, g_high = s_lo / xi, s_hi / xi
         else:
-            e_eps = E_CHARGE * as_coupling(mix.value, "kinetic mixing eps")
+            e_eps = E_CHARGE * as_coupling(mix.fixed_eps(), "kinetic mixing eps")
             sign = np.sign(x_mu)
             ax = np.where(x_mu != 0, np.abs(x_mu), np.nan)
             # g x_mu - e eps = sign(x_mu) s  =>  g = (s + sign(x_mu) e eps) / |x_mu|
@@ -347,3 +347,7 @@ def band(
     if data.kind != "band":
         g_low = np.full(shape, np.nan)
     return g_low, g_high
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -338,11 +338,12 @@ class Model:
 
         Same physics with g_X -> g_X/k; name, labels and family are kept.
         """
+        factor = _as_charge(k, "the scale factor k")
         gens = self._generators
         return self._evolve(
-            charges={f: c * k for f, c in self._charges.items()},
-            _generators=None if gens is None else {g: v * k for g, v in gens.items()},
-            x_dark=self.x_dark * k,
+            charges={f: c * factor for f, c in self._charges.items()},
+            _generators=None if gens is None else {g: v * factor for g, v in gens.items()},
+            x_dark=self.x_dark * factor,
         )
 
     def __repr__(self) -> str:
@@ -469,10 +470,10 @@ def enumerate_models(max_charge: int = 10) -> Model:
     if n < 1:
         raise ValueError(f"max_charge must be a positive integer, got {max_charge!r}")
     qmax = (3 * n) // 9  # |9 x_q| = |x_e + x_mu + x_tau| <= 3n
-    q, e, mu = np.meshgrid(
+    grid = np.meshgrid(
         np.arange(-qmax, qmax + 1), np.arange(-n, n + 1), np.arange(-n, n + 1), indexing="ij"
     )
-    q, e, mu = q.ravel(), e.ravel(), mu.ravel()
+    q, e, mu = (axis.ravel() for axis in grid)
     tau = -9 * q - e - mu
     ok = np.abs(tau) <= n
     q, e, mu, tau = q[ok], e[ok], mu[ok], tau[ok]
@@ -493,3 +494,7 @@ def enumerate_models(max_charge: int = 10) -> Model:
     new._labels = labels
     new.family = {"kind": "survey", "max_charge": n, "field_charges": vec}
     return new
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

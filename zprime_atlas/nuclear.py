@@ -28,3 +28,7 @@ def helm_form_factor(q: ArrayLike, A: float) -> NDArray[np.float64]:
     xs = np.where(small, 1.0, x)
     sphere = np.where(small, 1.0 - x * x / 10.0, 3.0 * (np.sin(xs) - xs * np.cos(xs)) / xs**3)
     return sphere * np.exp(-0.5 * (q_fm * s) ** 2)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

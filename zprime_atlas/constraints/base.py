@@ -128,22 +128,21 @@ class Constraint(ABC):
         m_X: ArrayLike,
         g_X: ArrayLike,
         model: Model,
-        eps: ArrayLike | str | Mixing | None = 0.0,
+        eps: ArrayLike | str | None = 0.0,
         eps_over_g: ArrayLike | None = None,
         loop_scale: float | None = None,
     ) -> NDArray[np.float64]:
         """Exclusion ratio r (>= 1 excluded, NaN = no statement); all arguments broadcast. GeV."""
         m = as_mass(m_X)
         g = as_coupling(g_X)
-        mix = Mixing.parse(eps, eps_over_g, loop_scale)
-        return self._outside_range_nan(m, self._ratio(m, g, model, mix))
+        return self._ratio_in_range(m, g, model, Mixing.parse(eps, eps_over_g, loop_scale))
 
     def limit(
         self,
         m_X: ArrayLike,
         model: Model,
         eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | Mixing | None = None,
+        eps: ArrayLike | str | None = None,
         loop_scale: float | None = None,
     ) -> NDArray[np.float64]:
         """Smallest excluded g_X > 0 (NaN out of range, +inf if nothing is excluded). GeV."""
@@ -156,7 +155,7 @@ class Constraint(ABC):
         m_X: ArrayLike,
         model: Model,
         eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | Mixing | None = None,
+        eps: ArrayLike | str | None = None,
         loop_scale: float | None = None,
     ) -> Intervals:
         """All excluded g_X intervals as a list of (lower, upper) array pairs, lowest first.
@@ -196,6 +195,12 @@ class Constraint(ABC):
         lower = self._limit(m, model, mix)
         return [(lower, np.where(np.isnan(lower), np.nan, math.inf))]
 
+    def _ratio_in_range(
+        self, m: NDArray[np.float64], g: NDArray[np.float64], model: Model, mix: Mixing
+    ) -> NDArray[np.float64]:
+        """:meth:`_ratio` with NaN outside the mass range (what :meth:`ratio` returns)."""
+        return self._outside_range_nan(m, self._ratio(m, g, model, mix))
+
     def _outside_range_nan(self, m: NDArray[np.float64], values: ArrayLike) -> NDArray[np.float64]:
         return np.where(self.in_range(m), values, np.nan).astype(np.float64, copy=False)
 
@@ -207,3 +212,7 @@ class Constraint(ABC):
 def _overrides(obj: Constraint, method: str) -> bool:
     """Whether the class of ``obj`` defines ``method`` itself rather than inheriting Constraint's."""
     return getattr(type(obj), method) is not getattr(Constraint, method)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -475,7 +475,7 @@ class Borexino(Constraint):
         if mix.proportional:
             over_g = np.real(np.asarray(mix.over_g(model, self.q2_ref)))
             return x_e - E_CHARGE * over_g, np.zeros(())
-        return x_e, -E_CHARGE * np.asarray(mix.value, dtype=np.float64)
+        return x_e, -E_CHARGE * mix.fixed_eps()
 
     def _beta_gamma(self, m_X: ArrayLike, model: Model) -> tuple[NDArray, NDArray]:
         b, c = self.kernels(m_X)
@@ -532,3 +532,7 @@ class Borexino(Constraint):
         a, b = self._p_coefficients(model, mix)
         beta, gamma = self._beta_gamma(m, model)
         return quadratic_exclusion_intervals(beta, gamma, a, b, self.d_lo, self.d_hi, 4)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

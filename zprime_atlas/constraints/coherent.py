@@ -171,7 +171,10 @@ class Nucleus:
 def _nucleus(name: str, Z: int, N: int) -> Nucleus:
     """Nucleus with its mass from the PDG nuclear code 100ZZZAAA0 of the `particle` package."""
     pdgid = 1_000_000_000 + 10_000 * Z + 10 * (Z + N)
-    return Nucleus(name, Z, N, float(Particle.from_pdgid(pdgid).mass) * 1e-3)
+    mass = Particle.from_pdgid(pdgid).mass
+    if mass is None:
+        raise ValueError(f"the PDG table of `particle` has no mass for {name} ({pdgid})")
+    return Nucleus(name, Z, N, float(mass) * 1e-3)
 
 
 #: Cs-133 and I-127 (masses from the `particle` package: 123.80 and 118.21 GeV).
@@ -425,7 +428,7 @@ class CEvNSSingleBin(Constraint):
         m_X: ArrayLike,
         g_X: ArrayLike,
         model: Model,
-        eps: ArrayLike | str | None = 0.0,
+        eps: ArrayLike | str | Mixing | None = 0.0,
         eps_over_g: ArrayLike | None = None,
         loop_scale: float | None = None,
     ) -> NDArray[np.float64]:
@@ -503,10 +506,10 @@ class CEvNSSingleBin(Constraint):
         """
         if mix.proportional:
             return self._proportional_intervals(m, model, mix)
-        shape = np.broadcast_shapes(m.shape, model.shape, np.shape(mix.value))
+        shape = np.broadcast_shapes(m.shape, model.shape, mix.shape)
 
         def ratio_of_g(g: NDArray) -> NDArray:
-            return self.ratio(m, g, model, eps=mix)
+            return self._ratio_in_range(m, g, model, mix)
 
         return intervals_by_scan(ratio_of_g, shape, max_intervals=2)
 
@@ -635,3 +638,7 @@ class CoherentCsI2017(CEvNSSingleBin):
                 q_eff = qw - a * prop
                 total = total + (q_eff * q_eff * self._weights[j, k]) @ onehot
         return np.asarray(total, dtype=np.float64)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -85,9 +85,13 @@ class ElectronGM2(Constraint):
                 xi = np.abs(x_e - E_CHARGE * np.real(mix.over_g(model, 0.0)))
                 out = np.where(xi > 0, g_e_max / xi, math.inf)
             else:
-                e_eps = E_CHARGE * np.asarray(mix.value)
+                e_eps = E_CHARGE * mix.fixed_eps()
                 excluded_at_zero = np.abs(e_eps) >= g_e_max
                 g = (g_e_max + np.sign(x_e) * e_eps) / np.abs(x_e)
                 out = np.where(x_e != 0, g, math.inf)
                 out = np.where(excluded_at_zero, 0.0, out)
         return np.asarray(out, dtype=np.float64)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

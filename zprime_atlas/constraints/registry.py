@@ -153,3 +153,7 @@ def reload() -> None:
 def register(constraint: Constraint, replace: bool = False) -> None:
     """Register a constraint object at run time (``replace=True`` to override a name)."""
     _REGISTRY.register(constraint, replace=replace)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

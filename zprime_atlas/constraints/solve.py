@@ -184,3 +184,7 @@ def quadratic_exclusion_intervals(
         upper = np.take_along_axis(hi_edges, last[..., None], axis=-1)[..., 0]
         out.append((np.where(has, lower, math.inf), np.where(has, upper, math.inf)))
     return out
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

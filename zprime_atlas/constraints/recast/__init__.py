@@ -27,3 +27,7 @@ __all__ = [
     "recast_dirs",
     "shared_evaluation",
 ]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

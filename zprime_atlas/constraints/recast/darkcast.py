@@ -45,6 +45,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -150,7 +151,9 @@ class RecastConstraint(Constraint):
         if self.meta.final_states == (INVISIBLE,):
             part = widths["invisible"]  # nu nubar plus any declared dark-sector width
         else:
-            part = sum(widths[c] for c in self.meta.final_states)
+            part = np.zeros(())
+            for channel in self.meta.final_states:
+                part = part + widths[channel]
         total = decays.total_from_widths(widths)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(total > 0, part / total, 0.0)
@@ -173,8 +176,8 @@ class RecastConstraint(Constraint):
         undefined = (m < lo_m) | (m > hi_m) | ~(br > 0)
         g_lo = np.where(undefined, np.nan, g_lo)
         g_hi = np.where(undefined, np.nan, g_hi)
-        out = {"weights": self._weights(m, couplings), "br": br, "width1": width1,
-               "g_lo": g_lo, "g_hi": g_hi}  # fmt: skip
+        out: dict[str, Any] = {"weights": self._weights(m, couplings), "br": br,
+                               "width1": width1, "g_lo": g_lo, "g_hi": g_hi}  # fmt: skip
         kind = self.meta.lifetime.kind
         if kind == "window":
             out["t0"], out["t1"] = self.meta.lifetime.window(m)
@@ -252,7 +255,7 @@ class RecastConstraint(Constraint):
     ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
         """Excluded g_X intervals [(lower, upper), ...] per point (two-sided searches: islands)."""
         ref = self._reference(m)
-        shape = np.broadcast_shapes(model.shape, m.shape, np.shape(mix.value))
+        shape = np.broadcast_shapes(model.shape, m.shape, mix.shape)
         nan_mask = np.broadcast_to(np.isnan(ref["g_lo"]), shape)
         if mix.proportional or not np.any(np.asarray(mix.value)):
             if not mix.proportional:
@@ -340,7 +343,7 @@ def shared_evaluation() -> Iterator[None]:
 
 
 def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict]:
-    cache = getattr(_SHARED, "cache", None)
+    cache: dict | None = getattr(_SHARED, "cache", None)
     key = None
     if cache is not None and isinstance(g, float):
         key = (id(model), id(m), id(mix.value), mix.kind, mix.loop_scale, g)
@@ -348,7 +351,7 @@ def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict]:
             return cache[key]
     couplings = effective_couplings(model, g, eps=mix, q2=m * m, loop_scale=mix.loop_scale)
     widths = decays.widths_from_couplings(couplings, m, model.m_dark)
-    if key is not None:
+    if cache is not None and key is not None:
         cache[key] = (couplings, widths)
     return couplings, widths
 
@@ -356,3 +359,7 @@ def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict]:
 def _lifetime(width: NDArray) -> NDArray[np.float64]:
     with np.errstate(divide="ignore"):
         return np.where(width > 0, HBAR_GEV_S / width, math.inf)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -69,3 +69,7 @@ def discover_recasts(
             except RecastFileError as exc:
                 problems.append(str(exc))
     return constraints, problems
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

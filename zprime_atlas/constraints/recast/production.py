@@ -102,7 +102,7 @@ def _trace(t: tuple[float, float, float], g: Mapping[str, NDArray]) -> NDArray:
 
 def _breit_wigner(vector: str, m: NDArray[np.float64]) -> NDArray[np.complex128]:
     m_v, width = _VECTORS[vector]
-    return m_v**2 / (m_v**2 - m**2 - 1j * m * width)
+    return np.asarray(m_v**2 / (m_v**2 - m**2 - 1j * m * width), dtype=np.complex128)
 
 
 def _abs2(z: ArrayLike) -> NDArray[np.float64]:
@@ -148,3 +148,7 @@ def production_factors(
 ) -> dict[str, NDArray[np.float64]]:
     """:func:`production_factor` for several mechanisms: dict mechanism -> P."""
     return {name: production_factor(name, couplings, m_X) for name in mechanisms}
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

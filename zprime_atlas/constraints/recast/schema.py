@@ -401,3 +401,7 @@ def _parse_lifetime(spec: dict[str, Any]) -> Lifetime | str:
     if not ratio > 0:
         return "displaced lifetime needs decay_over_shield > 0"
     return Lifetime("displaced", decay_over_shield=ratio)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

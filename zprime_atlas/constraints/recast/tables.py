@@ -139,7 +139,10 @@ def read_limit_csv(path: Path, column: str) -> LimitData:
             f"coupling needs column {column!r})"
         )
     col = {name: header.index(name) for name in needed}
-    masses, lower, upper, segments = [], [], [], []
+    masses: list[float] = []
+    lower: list[float] = []
+    upper: list[float] = []
+    segments: list[int] = []
     for lineno, fields in rows:
         m = _float_cell(path, lineno, "m_GeV", fields[col["m_GeV"]])
         if m <= 0:
@@ -221,7 +224,7 @@ def read_fractions_csv(path: Path) -> ProductionFractions:
             raise RecastFileError(
                 f"{path}: unknown production mechanism {name!r}; known: " + ", ".join(MECHANISMS)
             )
-    table = []
+    table: list[list[float]] = []
     for lineno, fields in rows:
         values = [_float_cell(path, lineno, c, t) for c, t in zip(header, fields, strict=True)]
         if table and values[0] <= table[-1][0]:
@@ -235,3 +238,7 @@ def read_fractions_csv(path: Path) -> ProductionFractions:
         masses=arr[:, 0],
         fractions={name: arr[:, i + 1] for i, name in enumerate(header[1:])},
     )
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -152,10 +152,10 @@ class TridentConstraint(Constraint):
             return quadratic_exclusion_intervals(
                 a1, a2, kappa, 0.0, self.r_low - 1.0, self.r_high - 1.0, 2
             )
-        shape = np.broadcast_shapes(m.shape, model.shape, np.shape(mix.value))
+        shape = np.broadcast_shapes(m.shape, model.shape, mix.shape)
 
         def ratio_of_g(g: NDArray) -> NDArray:
-            return np.broadcast_to(self.ratio(m, g, model, eps=mix), shape)
+            return np.broadcast_to(self._ratio_in_range(m, g, model, mix), shape)
 
         return intervals_by_scan(ratio_of_g, shape, max_intervals=3)
 
@@ -172,3 +172,7 @@ class CHARM2Trident(TridentConstraint):
 
     def __init__(self) -> None:
         super().__init__(CHARM2)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

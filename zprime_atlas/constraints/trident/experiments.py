@@ -90,3 +90,7 @@ CHARM2 = TridentExperiment(
         "interference vanishes), so the mix does not matter"
     ),
 )
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

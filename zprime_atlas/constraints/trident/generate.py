@@ -49,3 +49,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -224,3 +224,7 @@ def nu_gamma_dsigma_dq2(
         out[1, iq] = pref * np.sum(w_all * aa)
         out[2, iq] = pref * np.sum(w_all * va)
     return out
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

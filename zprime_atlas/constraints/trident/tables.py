@@ -22,6 +22,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -71,7 +72,7 @@ def q2_distribution(
     n_s: tuple[int, int, int] = (12, 16, 16),
     n_q2: int = 48,
     n_energy: int = 24,
-    **matrix_element: int,
+    **matrix_element: Any,
 ) -> tuple[NDArray, NDArray, NDArray, dict[str, float]]:
     """Q^2 distributions W_V, W_A [GeV^-2 per target formula unit] of the trident cross section.
 
@@ -120,7 +121,7 @@ def q2_distribution(
     return _Q2_GRID.copy(), w_v, w_a, info
 
 
-def write_table(experiment: TridentExperiment, path: str | Path, **kwargs: int) -> dict[str, float]:
+def write_table(experiment: TridentExperiment, path: str | Path, **kwargs: Any) -> dict[str, float]:
     """Compute :func:`q2_distribution` and write it as CSV with provenance lines (returns info)."""
     q2, w_v, w_a, info = q2_distribution(experiment, **kwargs)
     gv, ga = sm_couplings()
@@ -156,3 +157,7 @@ def load_table(name: str) -> tuple[NDArray, NDArray, NDArray]:
             f"{err}; regenerate it with python -m zprime_atlas.constraints.trident.generate"
         ) from None
     return data[:, 0], data[:, 1], data[:, 2]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
