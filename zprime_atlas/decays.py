@@ -4,7 +4,8 @@ X couples to fermion f through the vector current with the effective coupling
 g_f = g_X x_f + eps e Q_f (neutrinos: g_X x_nu, left-handed only), evaluated by
 :func:`zprime_atlas.couplings.effective_couplings` at q^2 = m_X^2 (this matters for ``eps="loop"``,
 which is complex above the fermion-pair thresholds of the loop: rates use |g_f|^2).
-Formulas (PHYSICS.md section 13; Ilten, Soreq, Williams, Xue, arXiv:1801.04847, section 2):
+Formulas (Ilten, Soreq, Williams, Xue, arXiv:1801.04847, section 2; derivations, status and checks
+in docs/physics/decays.md):
 
 Charged leptons, l = e, mu, tau (r = m_l^2/m^2, zero for m <= 2 m_l)::
 
@@ -43,14 +44,13 @@ Two guards on the fitted curves (documented deviations from a literal use of the
   R_{omega phi}^2 <= R_omega R_phi (by up to 44% near 1.48 GeV), so models with a_phi/a_omega of the
   wrong size (around -R_{omega phi}/R_phi) would get a negative pi+ pi- pi0 width. The dark photon
   (a_phi/a_omega = -1) is never clipped. Quark-universal models without mixing (a_phi/a_omega = 1/2:
-  B, B-L, B-3Lmu, ...) are clipped between 1.0077 and 1.0117 GeV, just below the phi peak, where the
-  clip raises ``hadrons`` by at most 1.3% over the literal formula (which Darkcast uses).
+  B, B-L, B-3Lmu, ...) are clipped in a narrow window just below the phi peak (the literal formula,
+  which Darkcast uses, would go negative there).
 
 Join: below ``M_JOIN`` = 2 GeV the u, d, s contribution to ``hadrons`` is the VMD sum; at and above it,
-the perturbative u, d, s widths (with the QCD factor). For the dark photon the VMD sum at 2 GeV is
-R = 2.180 and the perturbative value 2.153 (3 sum Q^2 = 2 times the mass factors 0.992, times
-1 + alpha_s(2 GeV)/pi = 1.085): a -1.25% step. ``c_c``, ``b_b`` and ``t_t`` are perturbative at all
-masses (they open at 3.0, 9.6 and 345 GeV) and are part of ``hadrons``.
+the perturbative u, d, s widths (with the QCD factor); the two differ by about 1% at 2 GeV.
+``c_c``, ``b_b`` and ``t_t`` are perturbative at all masses (they open at 2 m_q) and are part of
+``hadrons``.
 
 A dark photon below 2 m_e has no open channel here (X -> 3 gamma is not included): its width is 0,
 its branching ratios are 0 and its lifetime is +inf. Top quarks (``t_t``) are included for
@@ -171,7 +171,7 @@ def alpha_s(mu: ArrayLike) -> NDArray[np.float64]:
     M_C_POLE and M_B_POLE and 3 below, matched continuously at the two thresholds.
 
     Used only for the O(alpha_s) factor 1 + alpha_s/pi of perturbative quark widths (mu >= 2 GeV).
-    One-loop running is approximate: alpha_s(m_tau) = 0.279 here against 0.31-0.33 from tau decays.
+    One-loop running is approximate (about 10% below the alpha_s(m_tau) of tau decays).
     Raises ValueError for mu at or below the one-loop n_f = 3 Landau pole (0.142 GeV).
     """
     m = as_mass(mu, "scale mu")

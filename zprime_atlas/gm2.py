@@ -1,7 +1,7 @@
 r"""Anomalous magnetic moments: the one-loop X contribution, data sets, and the (g-2)_mu band.
 
 One-loop contribution of a vector boson of mass m_X with vector coupling g_l to lepton l
-(Leveille, Nucl. Phys. B137 (1978) 63; e.g. Pospelov arXiv:0811.1030; PHYSICS.md section 1.1):
+(Leveille, Nucl. Phys. B137 (1978) 63; e.g. Pospelov arXiv:0811.1030; docs/physics/gm2.md):
 
     Delta a_l = (|g_l|^2 / 4 pi^2) F(r),
     F(r) = int_0^1 dz z (1-z)^2 / [(1-z)^2 + r z],   r = m_X^2/m_l^2.
@@ -242,7 +242,7 @@ DATASETS: dict[str, GM2Dataset] = {
 # Delta a_e with the 2023 Northwestern a_e (Fan et al., PRL 130 (2023) 071801, arXiv:2209.13084), whose
 # abstract gives the alpha that makes SM = experiment, alpha^-1 = 137.035999166(15) [verified]. Then
 # Delta a_e = (alpha_a_e - alpha_X) da_e/dalpha with da_e/dalpha = 1/(2 pi) - 2 C_2 alpha/pi^2
-# (C_2 = -0.328479), and alpha_X the atom-interferometry value [both verified, PHYSICS 1.3]:
+# (C_2 = -0.328479), and alpha_X the atom-interferometry value [both verified]:
 # Cs 137.035999046(27) -> -101.4(26.1)e-14; Rb 137.035999206(11) -> +33.8(15.7)e-14 [derived here].
 ELECTRON_DATASETS: dict[str, GM2Dataset] = {
     "cs": GM2Dataset(
@@ -253,8 +253,7 @@ ELECTRON_DATASETS: dict[str, GM2Dataset] = {
         kind="band",
         description="a_e (Northwestern 2023) vs SM with alpha from Cs recoil (Parker et al. 2018)",
         references=("2209.13084", "1812.04130"),
-        status="derived from verified alpha values (a_e 2023 abstract; Cs and Rb alpha abstracts); "
-        "agrees with PHYSICS 1.3's recalled -101(27)e-14",
+        status="derived from verified alpha values (a_e 2023 abstract; Cs and Rb alpha abstracts)",
     ),
     "rb": GM2Dataset(
         name="rb",
@@ -264,7 +263,7 @@ ELECTRON_DATASETS: dict[str, GM2Dataset] = {
         kind="band",
         description="a_e (Northwestern 2023) vs SM with alpha from Rb recoil (Morel et al. 2020)",
         references=("2209.13084",),
-        status="derived from verified alpha values; agrees with PHYSICS 1.3's recalled +34(16)e-14",
+        status="derived from verified alpha values (a_e 2023 abstract; Rb alpha abstract)",
     ),
 }
 

@@ -208,7 +208,7 @@ class Model:
         gravitational and [SU(3)]^2 U(1)_X anomalies cancel field by field, [U(1)_Y] [U(1)_X]^2
         cancels within each doublet, and both [SU(2)_L]^2 U(1)_X and [U(1)_Y]^2 U(1)_X are
         proportional to A = 3 (x_u + x_c + x_t) + x_e + x_mu + x_tau (with one charge per doublet,
-        x_Q = x_u = x_d per generation; PHYSICS section 15). For quark-universal charges this is
+        x_Q = x_u = x_d per generation; docs/physics/models.md). For quark-universal charges this is
         3B + Le + Lmu + Ltau = 9 x_q + x_e + x_mu + x_tau.
         """
         c = self._charges

@@ -1,93 +1,27 @@
 r"""COHERENT: coherent elastic neutrino-nucleus scattering (CEvNS) at the SNS, with an X exchange.
 
 Constraint ``coherent_csi_2017``: the CsI[Na] observation, Akimov et al. (COHERENT),
-arXiv:1708.01294, Science 357 (2017) 1123; single-bin chi^2 of Liao & Marfatia, arXiv:1708.04255
-(PHYSICS.md section 5). Units: GeV unless a name says otherwise.
+arXiv:1708.01294, Science 357 (2017) 1123, with the single-bin chi^2 of Liao & Marfatia,
+arXiv:1708.04255. Units: GeV unless a name says otherwise.
 
-Cross section (Freedman 1974; as in arXiv:1604.01025 and bradkav/CEvNS ``CEvNS.py`` [C]):
+For a neutrino of energy E on a nucleus of mass M (Z protons, N neutrons), recoil energy T
+(Freedman 1974; as in arXiv:1604.01025 and bradkav/CEvNS):
 
     dsigma/dT = (G_F^2 M / 4 pi) Q_eff^2 (1 - M T / (2 E^2)) F^2(q),    q^2 = 2 M T,
+    Q_eff = Q_W - A_alpha / (2 M T + m_X^2),    Q_W = N - (1 - 4 s_W^2) Z,
+    A_alpha = (sqrt2 / G_F) g_nu_alpha (Z g_p + N g_n),   g_p = 2 g_u + g_d,   g_n = g_u + 2 g_d,
 
-for a neutrino (or antineutrino) of energy E on a spin-0 nucleus of mass M, Z protons and N neutrons,
-recoil energy T. The SM weak charge is Q_W = N - (1 - 4 s_W^2) Z = -2 (Z g_V^p + N g_V^n) with
-g_V^p = 1/2 - 2 s_W^2, g_V^n = -1/2 and s_W^2 = :data:`SIN2_THETA_W_LOW`.
+with the Helm form factor F (:mod:`zprime_atlas.nuclear`) and the SNS pi-DAR flux (prompt nu_mu
+line, delayed nu_e and nubar_mu Michel spectra). The count is a quadratic form in the amplitudes,
 
-X exchange. With L > X_a (g_nu nubar gamma^a P_L nu + g_p pbar gamma^a p + g_n nbar gamma^a n),
-integrating out the spacelike X (propagator 1/(Q^2 + m_X^2), Q^2 = 2 M T) adds
--(g_nu g_nuc / (2 M T + m_X^2)) (nubar gamma P_L nu)(Nbar gamma N) to the SM term
--sqrt2 G_F (Z g_V^p + N g_V^n)(nubar gamma P_L nu)(Nbar gamma N) (Z exchange in the same sign
-convention, PHYSICS.md section 0). So, per neutrino flavour alpha [D]:
+    N = sum_{n,k} [ Q_n^2 K0_nk - 2 Q_n A_nk K1_nk(m_X) + A_nk^2 K2_nk(m_X) ],
+    Kp_nk(m_X) = int dT w_nk(T) / (2 M_n T + m_X^2)^p,
 
-    Q_eff = Q_W - A_alpha / (2 M T + m_X^2),     A_alpha = (sqrt2 / G_F) g_nu_alpha (Z g_p + N g_n),
-    g_p = 2 g_u + g_d = g_X (2 x_u + x_d) + eps e,      g_n = g_u + 2 g_d = g_X (x_u + 2 x_d),
-
-the nucleon vector charges (strange quarks carry no net vector charge in a nucleon). Checks: this
-is PHYSICS.md 5.1, and bradkav's G_V = 1 - (sqrt2/G_F) 3 A g_nu g_q / (Q_W (q^2 + m^2)) for equal
-quark couplings [C]. The antineutrino sees the same shift (both Z and X amplitudes flip sign). A
-positive g_nu (Z g_p + N g_n) interferes destructively (Q_W > 0): B-L (x_nu = -1, x_B = 1)
-interferes constructively, the loop-induced mixing of L_mu-L_tau destructively for nu_mu.
-
-Kinetic mixing: ``eps="loop"`` is evaluated at q^2 = 0 (``couplings.loop_mixing_over_g``). At the
-recoil energies that are detected (q^2 = -2 M T = -(0.004 - 0.011) GeV^2) the exact eps(q^2) of
-L_mu-L_tau is 1-3% smaller than eps(0) (0.01399 vs 0.01443 at T = 42.7 keV on Cs): the loop
-contribution, already a ~0.4% coupling to protons, is overestimated by at most 3%.
-
-Helm form factor (Lewin & Smith 1996, as in bradkav/CEvNS [C]), the same for protons and neutrons:
-F(q) = 3 j_1(q R_1)/(q R_1) exp(-q^2 s^2/2), s = 0.9 fm, a = 0.52 fm, c = 1.23 A^(1/3) - 0.60 fm,
-R_1 = sqrt(c^2 + 7 pi^2 a^2/3 - 5 s^2).
-
-SNS pi-DAR flux, per flavour and proton on target (POT), at distance L (PHYSICS.md 5.2):
-prompt nu_mu line at E_pi = (m_pi^2 - m_mu^2)/(2 m_pi) = 29.79 MeV; delayed nu_e,
-dPhi/dE = 192 E^2/m_mu^3 (1/2 - E/m_mu), and delayed nubar_mu, 64 E^2/m_mu^3 (3/4 - E/m_mu), on
-0 < E < m_mu/2, each normalised to 1; fluence r N_POT/(4 pi L^2). The energy integral
-S(T) = int dE f(E) (1 - M T/(2 E^2)) over E > sqrt(M T/2) is done in closed form
-(:func:`recoil_factor`).
-
-Rate and kernels. The count is N = sum over nuclei n and neutrino keys k (nu_e; nu_mu =
-prompt nu_mu + delayed nubar_mu) of
-
-    N = sum_{n,k} [ Q_n^2 K0_{nk} - 2 Q_n A_{nk} K1_{nk}(m_X) + A_{nk}^2 K2_{nk}(m_X) ],
-    Kp_{nk}(m_X) = int dT w_{nk}(T) / (2 M_n T + m_X^2)^p,
-
-with w_{nk}(T) = N_n Phi (G_F^2 M_n / 4 pi) F_n^2 eps_det(T) S_k(T). The kernels do not depend on the
-charges: they are computed once per set of masses and cached, so a batch of 10^6 models costs
-array arithmetic only. The T integral is composite Gauss-Legendre between every kink of the
-integrand (efficiency nodes, 2-PE bin edges, prompt-line endpoints).
-
-Statistics (single bin, arXiv:1708.04255; bradkav ``COHERENT.ipynb`` [C]):
-
-    chi^2(N) = min_{alpha,beta} (N_meas - N (1 + alpha) - B_on (1 + beta))^2 / sigma_stat^2
-               + (alpha/sigma_alpha)^2 + (beta/sigma_beta)^2
-             = (N_meas - N - B_on)^2 / (sigma_stat^2 + sigma_alpha^2 N^2 + sigma_beta^2 B_on^2),
-
-with sigma_stat^2 = N_meas + 2 B_ss + B_on. The second line is the exact minimum: the residual is
-linear in (alpha, beta), so the 2x2 normal equations solve in closed form and the profile of a
-linear-Gaussian model adds the nuisance variances [D; the tests check it against a numerical
-minimisation]. The exclusion ratio is
-
-    r = max(chi^2(N) - chi^2(N_SM), 0) / Delta chi^2_crit(CL),   Delta chi^2_crit = chi2.ppf(CL, 1).
-
-Why relative to the SM point: r is then a function of the physical point alone (not of how a scan
-parametrises eps), the SM (and any X that does not reach the nucleus or the neutrinos) has r = 0 at
-every CL, and the test is conservative: a profile over g_X at fixed m_X (reference = best fit of
-the model family) coincides with it for families whose best fit is the SM (constructive
-interference, e.g. B-L) and is stronger by at most chi^2(N_SM) ~ 0.7 units for destructive ones.
-Because chi^2(N) has one minimum (at N = N_meas - B_on), r >= 1 exactly when N <= N_lo or
-N >= N_hi: for eps proportional to g_X the count is a parabola in u = g_X^2, and the excluded
-couplings follow in closed form (an island from destructive interference plus [g_hi, inf)).
-
-Checked (tests/test_coherent.py): SM count 187.7 against the published 173 +- 48 and against an
-independent brute-force double integral (0.2%); the per-2-PE-bin SM spectrum against the digitised
-published histogram (6-30 PE, within 12% per bin); Helm against a numerical sphere transform;
-Michel normalisations and mean energies (0.3 and 0.35 m_mu); the closed-form chi^2 against a
-numerical minimisation; the contact limit against (1 + sqrt2 g^2 A/(G_F m^2 Q_W))^2; and, for a
-universal coupling g_nu g_q, the chi^2 = 2.71 crossing against bradkav/CEvNS
-``results/COHERENT_Zprime.txt`` (ours 1.68e-9 vs 1.50e-9 for m -> 0, 5.75e-5 vs 5.15e-5 at 10 GeV).
-
-Approximate: PE = 1.17 T (no quenching curve, no PE smearing), a digitised acceptance, no timing
-cut, Helm form factor with the same radius for protons and neutrons, no axial (odd-nucleon) or
-radiative corrections, the (1 - M T/2E^2) kinematics, loop mixing at q^2 = 0. Unverified inputs
-([C]/[M] in PHYSICS.md): POT, nu/POT, N_meas, B_on, B_ss, sigma_alpha, sigma_beta, 173 +- 48.
+with charge-independent kernels computed once per set of masses (composite Gauss-Legendre between
+the kinks of the integrand). Statistics: chi^2(N) = (N_meas - N - B_on)^2 / (sigma_stat^2 +
+sigma_alpha^2 N^2 + sigma_beta^2 B_on^2), the exact profile over the signal and background
+normalisations, and r = max(chi^2(N) - chi^2(N_SM), 0) / Delta chi^2_crit(CL). Derivation, inputs
+(with their verification status), approximations and checks: docs/physics/coherent.md.
 """
 
 from __future__ import annotations
@@ -528,18 +462,18 @@ def _read_table(name: str, header: str) -> NDArray[np.float64]:
 class CoherentCsI2017(CEvNSSingleBin):
     """``coherent_csi_2017``: COHERENT CsI[Na] (arXiv:1708.01294), single-bin chi^2.
 
-    Inputs (PHYSICS.md 5.3-5.4; [C] = as coded in bradkav/CEvNS, [M] = unverified):
-    14.6 kg CsI[Na] [V] at L = 19.3 m [C], 1.76e23 POT [C] (308.1 live days x 5.7e20 POT/day),
-    r = 0.08 nu per flavour per POT [C]; light yield 1.17 PE per keVnr (quenching included) [C];
-    acceptance vs PE digitised from the paper's supplement (``COHERENT_CsI_2017_efficiency.csv``)
-    [C], integrated from 4.49 PE (below it the table is < 1e-4, the floor of a zero acceptance) to
-    50 PE (the end of the published spectrum); N_meas = 142, B_on = 6, B_ss = 405, sigma_alpha = 0.28,
-    sigma_beta = 0.25 [C]. The SM prediction, 187.7 events, is inside the published 173 +- 48 [M].
+    Inputs (docs/physics/coherent.md gives each one's source and status; most are as coded in
+    bradkav/CEvNS and not checked against the paper): 14.6 kg CsI[Na] at L = 19.3 m, 1.76e23 POT
+    (308.1 live days x 5.7e20 POT/day), 0.08 nu per flavour per POT; light yield 1.17 PE per keVnr
+    (quenching included); acceptance vs PE digitised from the paper's supplement
+    (``COHERENT_CsI_2017_efficiency.csv``), integrated from 4.49 PE (below it the table is < 1e-4,
+    the floor of a zero acceptance) to 50 PE (the end of the published spectrum); N_meas = 142,
+    B_on = 6, B_ss = 405, sigma_alpha = 0.28, sigma_beta = 0.25.
 
     ``cl``: confidence level of the two-sided chi^2 test (default 0.90, Delta chi^2 = 2.706).
     """
 
-    #: Light yield in photoelectrons per keV of nuclear recoil (quenching included) [C].
+    #: Light yield in photoelectrons per keV of nuclear recoil (quenching included; bradkav/CEvNS).
     LIGHT_YIELD_PE_PER_KEV: float = 1.17
     #: Detector mass [kg], baseline [m], protons on target, nu per flavour per POT.
     DETECTOR_KG: float = 14.6
@@ -548,7 +482,7 @@ class CoherentCsI2017(CEvNSSingleBin):
     NU_PER_POT: float = 0.08
     #: Counting window in photoelectrons (threshold node of the acceptance table; spectrum end).
     PE_RANGE: tuple[float, float] = (4.49406, 50.0)
-    #: Published SM expectation and measured CEvNS counts (arXiv:1708.01294) [M].
+    #: Published SM expectation and measured CEvNS counts (arXiv:1708.01294) [unverified].
     PUBLISHED_SM: tuple[float, float] = (173.0, 48.0)
     PUBLISHED_MEASURED: tuple[float, float] = (134.0, 22.0)
 
@@ -606,7 +540,7 @@ class CoherentCsI2017(CEvNSSingleBin):
                 f"over both nuisances in closed form; r = [chi^2(N) - chi^2(SM)]/"
                 f"{self.dchi2_crit:.3f} ({cl:.0%} CL, 1 dof): excluded when N < {n_lo:.1f} or "
                 f"N > {n_hi:.1f}. eps='loop' at q^2 = 0 (eps(q^2 = -2MT) is 1-3% smaller). "
-                "Inputs from bradkav/CEvNS and PHYSICS.md 5 (partly unverified [C]/[M]); no "
+                "Inputs as coded in bradkav/CEvNS (mostly unverified against the paper); no "
                 "timing information, no axial or radiative corrections."
             ),
         )

@@ -1,16 +1,16 @@
 """Electron g-2: a vector X adds Delta a_e > 0; the measured Delta a_e depends on which alpha is used.
 
-Data (zprime_atlas.gm2.ELECTRON_DATASETS): with the 2023 a_e and alpha from Cs recoil, Delta a_e =
--101(26)e-14 (a positive X contribution worsens a 3.9 sigma tension); with alpha from Rb,
-+34(16)e-14. The two alpha determinations disagree by more than 5 sigma, so both are offered
-(``gm2_electron_cs``, ``gm2_electron_rb``) and neither is on by default in the survey.
+Data (:data:`zprime_atlas.gm2.ELECTRON_DATASETS`): the 2023 a_e with alpha from Cs recoil
+(``gm2_electron_cs``, a negative Delta a_e: a positive X contribution worsens the tension) or from
+Rb recoil (``gm2_electron_rb``). The two alpha determinations disagree by more than 5 sigma, so
+both are offered and neither is on by default in the survey.
 
 Test statistic (one-sided, physical boundary a_X >= 0; the q-tilde construction of LHC limits):
 chi^2(a) = (a - Delta)^2 / sigma^2 and a_hat = max(Delta, 0). For a >= a_hat,
-Delta chi^2 = [(a - Delta)^2 - (a_hat - Delta)^2] / sigma^2, else 0. Excluded at 95% CL (one-sided)
-when Delta chi^2 >= 2.706, i.e. r = Delta chi^2 / 2.706. The largest allowed contribution is
-a_crit = Delta + sqrt(2.706 sigma^2 + min(Delta, 0)^2): 4.7e-13 (Rb) and 2.9e-13 (Cs... see
-``a_crit``), and |g_e| < sqrt(4 pi^2 a_crit / F(m_X^2/m_e^2)).
+Delta chi^2 = [(a - Delta)^2 - (a_hat - Delta)^2] / sigma^2, else 0; r = Delta chi^2 / Delta chi^2_crit
+with the one-sided 95% CL threshold. The largest allowed contribution is
+a_crit = Delta + sqrt(Delta chi^2_crit sigma^2 + min(Delta, 0)^2) (:attr:`ElectronGM2.a_crit`), and
+|g_e| < sqrt(4 pi^2 a_crit / F(m_X^2/m_e^2)). See docs/physics/electron_gm2.md.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ class TridentConstraint(Constraint):
             journal=ex.journal,
             notes=(
                 f"R = sigma/sigma_SM = {ex.measured} +- {ex.error} ({ex.experiment}, as quoted in "
-                "1406.2332 and flavio; [C], journal table not read); two-sided Gaussian test, "
+                "1406.2332 and flavio; journal table not read); two-sided Gaussian test, "
                 f"excluded outside [{self.r_low:.3f}, {self.r_high:.3f}] (Delta chi^2 = 3.841). "
                 "Coherent trident in the equivalent-photon approximation with the exact tree-level "
                 "nu gamma -> nu mu mu matrix element and the X propagator 1/(m_X^2 + Q^2) inside it "

@@ -65,8 +65,8 @@ CCFR = TridentExperiment(
     e_max=600.0,
     beam_note=(
         "approximate beam: Gamma distribution with mean 160 GeV (the <E_nu> ~ 160 GeV quoted for "
-        "CCFR by 1406.2332 [M]) and shape k = 3 (rms 92 GeV) on 20-600 GeV; the real quad-triplet "
-        "spectrum was not available"
+        "CCFR by 1406.2332, unverified) and shape k = 3 (rms 92 GeV) on 20-600 GeV; the real "
+        "quad-triplet spectrum was not available"
     ),
 )
 
@@ -86,8 +86,8 @@ CHARM2 = TridentExperiment(
     e_max=200.0,
     beam_note=(
         "approximate beam: Gamma distribution with mean 23.7 GeV (CHARM-II wide-band nu_mu beam "
-        "mean energy [M]) and shape k = 2 on 2-200 GeV; nu and nu-bar give the same ratio (the V-A "
-        "interference vanishes), so the mix does not matter"
+        "mean energy, unverified) and shape k = 2 on 2-200 GeV; nu and nu-bar give the same ratio "
+        "(the V-A interference vanishes), so the mix does not matter"
     ),
 )
 
