@@ -438,7 +438,7 @@ class Borexino(Constraint):
     def _intervals(
         self, m: NDArray, model: Model, mix: Mixing
     ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        """Four (lower, upper) pairs of excluded g_X > 0, in closed form (module docstring)."""
+        """Four (lower, upper) pairs of excluded g_X > 0, in closed form (docs/physics/borexino.md)."""
         a, b = self._p_coefficients(model, mix)
         beta, gamma = self._beta_gamma(m, model)
         return quadratic_exclusion_intervals(beta, gamma, a, b, self.d_lo, self.d_hi, 4)

@@ -323,7 +323,7 @@ class CEvNSSingleBin(Constraint):
     ) -> list[list[NDArray[np.float64]]]:
         """A[n][k] = (sqrt2/G_F) g_nu_k (Z_n g_p + N_n g_n) [GeV^2], per nucleus n and key k.
 
-        Couplings at q^2 = 0 (module docstring for the loop-mixing error).
+        Couplings at q^2 = 0 (the size of that approximation for eps="loop": docs/physics/coherent.md).
         """
         c = effective_couplings(
             model, g_X, eps=eps, eps_over_g=eps_over_g, q2=0.0, loop_scale=loop_scale

@@ -55,7 +55,7 @@ class RecastFileError(ValueError):
 
 @dataclass(frozen=True)
 class Lifetime:
-    """Proper-time acceptance window of the search (see the module docstring).
+    """Proper-time acceptance window of the search (docs/physics/recast.md).
 
     ``kind``: ``prompt``, ``window`` (t0_ps, t1_ps, optional t1_gev_ps and t1_threshold_gev:
     t1 = t1_ps + t1_gev_ps/(m - t1_threshold_gev)) or ``displaced`` (decay_over_shield).
