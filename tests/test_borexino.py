@@ -14,7 +14,6 @@ from scipy.integrate import quad
 
 from zprime_atlas import gm2
 from zprime_atlas.constants import E_CHARGE, G_FERMI, M_E, SIN2_THETA_W_LOW
-from zprime_atlas.constraints.base import intervals_by_scan
 from zprime_atlas.constraints.borexino import (
     BE7_LINES,
     FLAVOURS,
@@ -26,6 +25,7 @@ from zprime_atlas.constraints.borexino import (
     t_max,
     total_cross_section,
 )
+from zprime_atlas.constraints.solve import intervals_by_scan
 from zprime_atlas.couplings import loop_mixing_over_g
 from zprime_atlas.models import Model, model
 

@@ -122,6 +122,7 @@ def test_sm_prediction_within_published_uncertainty(csi: CoherentCsI2017) -> Non
     assert parts["nu_mu_prompt"] < parts["nu_e"] < parts["nubar_mu"]
 
 
+@pytest.mark.slow  # a double integral by brute force (about 3 s)
 def test_sm_prediction_by_independent_brute_force(csi: CoherentCsI2017) -> None:
     # Same inputs, different method: double integral on plain grids (trapezoid in E and T),
     # efficiency straight from the CSV, Helm with scipy's j1, targets from the molar mass of CsI.

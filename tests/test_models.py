@@ -667,3 +667,49 @@ def test_top_level_exports():
     assert zprime_atlas.alpha_r is alpha_r
     assert zprime_atlas.enumerate_models is enumerate_models
     assert zprime_atlas.model("L_mu-L_tau").name == "Lmu-Ltau"
+
+
+# --- copies keep every field ---------------------------------------------------------------------
+
+
+def _transforms() -> dict[str, object]:
+    return {
+        "reshape": lambda m: m.reshape(2, 2),
+        "slice": lambda m: m[1:3],
+        "fancy index": lambda m: m[[0, 2]],
+        "scaled": lambda m: m.scaled(2.0),
+        "negated": lambda m: -m,
+        "with_dark_sector": lambda m: m.with_dark_sector(0.5, 0.01),
+    }
+
+
+@pytest.mark.parametrize("name", list(_transforms()))
+def test_every_transform_keeps_name_family_and_dark_sector(name: str) -> None:
+    base = alpha_r(np.array([0.1, 0.2, 0.3, 0.4]), 1.5).with_dark_sector(2.0, 0.003)
+    base.name = "my family"
+    out = _transforms()[name](base)
+    assert out.name == "my family"
+    assert out.family["kind"] == "alpha-R"
+    assert set(out.family) == set(base.family)
+    assert out.family is not base.family  # a copy: editing it leaves the original alone
+    assert out.m_dark == (0.01 if name == "with_dark_sector" else 0.003)
+    assert out.has_dark_sector
+    assert out.generators is not None
+    assert out.labels.shape == out.shape
+
+
+def test_a_single_member_is_named_by_its_label_and_keeps_the_family() -> None:
+    batch = alpha_r(np.array([0.0, np.pi / 2]), 0.0)
+    one = batch[1]
+    assert one.family["kind"] == "alpha-R"
+    assert one.name == str(batch.labels[1])
+
+
+def test_copies_carry_every_field() -> None:
+    from zprime_atlas.models import _COPIED_FIELDS
+
+    m = Model({"mu": 1.0, "tau": -1.0}, name="custom")
+    instance_fields = set(vars(m)) - {"_charges", "_shape"}
+    assert instance_fields == set(_COPIED_FIELDS)
+    with pytest.raises(TypeError, match="no field 'colour'"):
+        m._evolve(colour="red")

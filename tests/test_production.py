@@ -37,9 +37,9 @@ from zprime_atlas.constants import (
     WIDTH_PHI,
     WIDTH_RHO,
 )
+from zprime_atlas.constraints.recast.production import MECHANISMS, production_factor, production_factors
 from zprime_atlas.couplings import effective_couplings
 from zprime_atlas.models import Model, model
-from zprime_atlas.production import MECHANISMS, production_factor, production_factors
 
 # Independent inputs (not read from zprime_atlas.constants): CODATA 2022 alpha, PDG lepton masses.
 ALPHA = 1 / 137.035999177

@@ -17,9 +17,7 @@ from hypothesis import strategies as st
 from zprime_atlas import constraints, decays
 from zprime_atlas.cli import main
 from zprime_atlas.constants import E_CHARGE, M_MU
-from zprime_atlas.couplings import loop_mixing_over_g
-from zprime_atlas.models import Model, model
-from zprime_atlas.recast import (
+from zprime_atlas.constraints.recast import (
     ENV_VAR,
     RecastConstraint,
     RecastFileError,
@@ -27,6 +25,8 @@ from zprime_atlas.recast import (
     load_recast,
     recast_dirs,
 )
+from zprime_atlas.couplings import loop_mixing_over_g
+from zprime_atlas.models import Model, model
 
 RECASTS = [c for c in constraints.all() if isinstance(c, RecastConstraint)]
 REQUIRED = {
@@ -379,3 +379,83 @@ def test_wheel_contains_recasts(tmp_path: Path) -> None:
     assert "zprime_atlas/recasts/lhcb_production_fractions.csv" in names
     for folder in ("vmd", "coherent", "nsi", "trident", "solar"):
         assert any(n.startswith(f"zprime_atlas/data/{folder}/") for n in names), folder
+
+
+# --- the metadata schema ------------------------------------------------------------------------
+
+
+def test_shipped_files_declare_the_current_format_version() -> None:
+    from zprime_atlas.constraints.recast.schema import FORMAT_VERSION
+
+    for toml in sorted(RECASTS[0].meta_path.parent.glob("*.toml")):
+        assert toml.read_text().startswith(f"format_version = {FORMAT_VERSION}\n"), toml.name
+        assert load_recast(toml).meta.format_version == FORMAT_VERSION
+
+
+def test_a_file_without_format_version_is_read_as_version_one(tmp_path: Path) -> None:
+    meta = _copy_pair("babar_2014_visible", tmp_path, "old_file")
+    meta.write_text(meta.read_text().replace("format_version = 1\n", ""))
+    assert "format_version" not in meta.read_text()
+    assert load_recast(meta).meta.format_version == 1
+
+
+def test_every_error_of_a_file_is_reported_at_once_with_its_line(tmp_path: Path) -> None:
+    meta = _copy_pair("babar_2014_visible", tmp_path, "many_errors")
+    text = meta.read_text()
+    text = text.replace("cl = 0.90", "cl = 90").replace('coupling = "eps"', 'coupling = "epsilon"')
+    text = text.replace('title = "', 'colour = "red"\ntitle = "')
+    text = text.replace('production = ["e_e"]', 'production = ["e_x"]')
+    text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("provenance")) + "\n"
+    meta.write_text(text)
+    lines = text.splitlines()
+
+    def line_of(key: str) -> int:
+        return next(i for i, ln in enumerate(lines, start=1) if ln.startswith(f"{key} ="))
+
+    with pytest.raises(RecastFileError) as info:
+        load_recast(meta)
+    errors = info.value.errors
+    assert len(errors) == 5, errors
+    expected = {
+        "colour": "unknown key 'colour'",
+        "cl": "cl = 90.0 must lie between 0 and 1",
+        "coupling": "coupling must be 'eps' or 'g'",
+        "production": "unknown production mechanism 'e_x'",
+    }
+    for key, message in expected.items():
+        (hit,) = [e for e in errors if message in e]
+        assert hit.startswith(f"{meta}: ")
+        assert hit.endswith(f"(line {line_of(key)})")
+    assert any(e == f"{meta}: missing key 'provenance' (where the numbers come from)" for e in errors)
+    assert str(info.value) == "\n".join(errors)
+    found, problems = discover_recasts([tmp_path])
+    assert found == []
+    assert problems == [str(info.value)]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace("format_version = 1", "format_version = 7"),
+         r"format_version = 7 is not supported \(known: 1\) \(line 1\)"),
+        (lambda t: t.replace("arxiv = [", "arxiv = 5\nold_arxiv = ["),
+         "key 'arxiv' must be a list of strings, got 5"),
+        (lambda t: t.replace('lifetime = { kind = "prompt" }', 'lifetime = { kind = "prompt", t0 = 1 }'),
+         "lifetime kind 'prompt' has no key 't0'"),
+        (lambda t: t.replace('lifetime = { kind = "prompt" }', 'lifetime = "prompt"'),
+         "key 'lifetime' must be a table"),
+    ],
+)  # fmt: skip
+def test_schema_errors_name_the_problem(tmp_path: Path, edit, message: str) -> None:
+    meta = _copy_pair("babar_2014_visible", tmp_path, "bad_schema")
+    meta.write_text(edit(meta.read_text()))
+    with pytest.raises(RecastFileError, match=message):
+        load_recast(meta)
+
+
+def test_the_schema_table_is_documented() -> None:
+    from zprime_atlas.constraints.recast.schema import SCHEMAS, schema_table
+
+    readme = (Path(__file__).resolve().parents[1] / "recasts" / "README.md").read_text()
+    assert schema_table() in readme
+    assert set(SCHEMAS[1]) >= {"format_version", "name", "data", "lifetime"}

@@ -1,7 +1,7 @@
 """zprime-atlas: which light Z' of a gauged vector-like U(1)_X survives every experiment, and can it
 explain the muon g-2? All masses and energies are in GeV.
 
-Public API (DESIGN.md): models (:class:`Model`, :func:`model`, :func:`alpha_r`,
+Public API: models (:class:`Model`, :func:`model`, :func:`alpha_r`,
 :func:`enumerate_models`), couplings (:func:`effective_couplings`, :func:`kinetic_mixing`), and the
 submodules :mod:`~zprime_atlas.decays`, :mod:`~zprime_atlas.gm2` and
 :mod:`~zprime_atlas.constraints` (registry of experimental constraints).
@@ -34,3 +34,7 @@ __all__ = [
     "models",
     "scan",
 ]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

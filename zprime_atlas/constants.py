@@ -66,12 +66,18 @@ PARTICLE_VERSION: str = particle.__version__
 
 def _pdg_mass(pdgid: int) -> float:
     """Mass of a PDG particle in GeV (the `particle` table is in MeV)."""
-    return float(Particle.from_pdgid(pdgid).mass) * _MEV
+    return _known(Particle.from_pdgid(pdgid).mass, pdgid, "mass") * _MEV
 
 
 def _pdg_width(pdgid: int) -> float:
     """Total width of a PDG particle in GeV."""
-    return float(Particle.from_pdgid(pdgid).width) * _MEV
+    return _known(Particle.from_pdgid(pdgid).width, pdgid, "width") * _MEV
+
+
+def _known(value: float | None, pdgid: int, what: str) -> float:
+    if value is None:
+        raise ValueError(f"the PDG table of `particle` has no {what} for PDG id {pdgid}")
+    return float(value)
 
 
 # --- couplings ---------------------------------------------------------------------------------
@@ -162,3 +168,7 @@ FERMION_MASS: dict[str, float] = {
     "e": M_E, "mu": M_MU, "tau": M_TAU,
     "nu_e": 0.0, "nu_mu": 0.0, "nu_tau": 0.0,
 }  # fmt: skip
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

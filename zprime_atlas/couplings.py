@@ -5,7 +5,7 @@ At low energy X couples to fermion f through the vector current with
     g_f = g_X x_f + eps e Q_f          (charged fermions; e = sqrt(4 pi alpha), Q_e = -1)
     g_nu = g_X x_nu                     (neutrinos: no kinetic-mixing term at leading order)
 
-(PHYSICS.md section 0). Kinetic mixing ``eps`` is given in one of three ways:
+(docs/physics/couplings.md). Kinetic mixing ``eps`` is given in one of three ways:
 
 - a number or array (fixed eps, independent of g_X),
 - ``eps_over_g``: a fixed ratio eps/g_X (common in scans),
@@ -14,12 +14,12 @@ At low energy X couples to fermion f through the vector current with
       eps(q^2)/g_X = -(e / 2 pi^2) sum_f N_c Q_f x_f
                      * int_0^1 dx x(1-x) ln[mu_0^2 / (m_f^2 - x(1-x) q^2 - i0)]
 
-  with eps(mu_0) = 0 (PHYSICS.md section 9; Amaral et al. arXiv:2006.11225 eq. 7 for L_mu-L_tau).
+  with eps(mu_0) = 0 (Amaral et al. arXiv:2006.11225 eq. 7 for L_mu-L_tau).
   The mu_0 dependence is proportional to sum_f N_c Q_f x_f, which for anomaly-free quark-universal
   models equals 4B: the loop mixing is finite and scale-free exactly when that sum vanishes
   (L_mu-L_tau, L_e-L_mu, ...). Otherwise the caller must name mu_0 with ``loop_scale`` [GeV], and the
   quark loops (constituent masses, see constants.FERMION_MASS) make the result model dependent.
-  For L_mu-L_tau at q^2 = 0: eps/g_X = (e / 6 pi^2) ln(m_tau/m_mu) = 1/69.3.
+  For L_mu-L_tau at q^2 = 0: eps/g_X = (e / 6 pi^2) ln(m_tau/m_mu).
   Above a threshold q^2 > 4 m_f^2 the mixing is complex; rates use |g_f|^2, interference the real
   part of the amplitude.
 
@@ -168,14 +168,14 @@ class Mixing:
     @classmethod
     def parse(
         cls,
-        eps: ArrayLike | str | None = None,
+        eps: ArrayLike | str | Mixing | None = None,
         eps_over_g: ArrayLike | None = None,
         loop_scale: float | None = None,
     ) -> Mixing:
         """Normalise the (eps, eps_over_g) pair of the public API.
 
         ``eps=None`` and ``eps_over_g=None`` mean no mixing. ``eps="loop"`` asks for the loop
-        mixing (with ``loop_scale`` for models that need one).
+        mixing (with ``loop_scale`` for models that need one). A Mixing is returned unchanged.
         """
         if isinstance(eps, Mixing):
             return eps
@@ -193,6 +193,17 @@ class Mixing:
         if eps is None:
             return cls("fixed", np.zeros(()), loop_scale)
         return cls("fixed", as_coupling(eps, "kinetic mixing eps"), loop_scale)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the mixing values (``()`` for ``loop``): it broadcasts with masses and models."""
+        return () if self.value is None else np.shape(self.value)
+
+    def fixed_eps(self) -> NDArray[np.float64]:
+        """eps of the ``fixed`` kind (the proportional kinds have :meth:`over_g` instead)."""
+        if self.kind != "fixed" or self.value is None:
+            raise ValueError("eps is proportional to g_X here: use over_g()")
+        return self.value
 
     @property
     def proportional(self) -> bool:
@@ -225,7 +236,7 @@ class Mixing:
 def kinetic_mixing(
     model: Model,
     g_X: ArrayLike,
-    eps: ArrayLike | str | None = None,
+    eps: ArrayLike | str | Mixing | None = None,
     eps_over_g: ArrayLike | None = None,
     q2: ArrayLike = 0.0,
     loop_scale: float | None = None,
@@ -238,7 +249,7 @@ def kinetic_mixing(
 def effective_couplings(
     model: Model,
     g_X: ArrayLike = 1.0,
-    eps: ArrayLike | str | None = None,
+    eps: ArrayLike | str | Mixing | None = None,
     eps_over_g: ArrayLike | None = None,
     q2: ArrayLike = 0.0,
     loop_scale: float | None = None,
@@ -263,3 +274,7 @@ def effective_couplings(
     if model.has_dark_sector:
         out["dark"] = g * model.x_dark  # a dark fermion has no electric charge: no eps term
     return out
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -4,7 +4,8 @@ X couples to fermion f through the vector current with the effective coupling
 g_f = g_X x_f + eps e Q_f (neutrinos: g_X x_nu, left-handed only), evaluated by
 :func:`zprime_atlas.couplings.effective_couplings` at q^2 = m_X^2 (this matters for ``eps="loop"``,
 which is complex above the fermion-pair thresholds of the loop: rates use |g_f|^2).
-Formulas (PHYSICS.md section 13; Ilten, Soreq, Williams, Xue, arXiv:1801.04847, section 2):
+Formulas (Ilten, Soreq, Williams, Xue, arXiv:1801.04847, section 2; derivations, status and checks
+in docs/physics/decays.md):
 
 Charged leptons, l = e, mu, tau (r = m_l^2/m^2, zero for m <= 2 m_l)::
 
@@ -43,14 +44,13 @@ Two guards on the fitted curves (documented deviations from a literal use of the
   R_{omega phi}^2 <= R_omega R_phi (by up to 44% near 1.48 GeV), so models with a_phi/a_omega of the
   wrong size (around -R_{omega phi}/R_phi) would get a negative pi+ pi- pi0 width. The dark photon
   (a_phi/a_omega = -1) is never clipped. Quark-universal models without mixing (a_phi/a_omega = 1/2:
-  B, B-L, B-3Lmu, ...) are clipped between 1.0077 and 1.0117 GeV, just below the phi peak, where the
-  clip raises ``hadrons`` by at most 1.3% over the literal formula (which Darkcast uses).
+  B, B-L, B-3Lmu, ...) are clipped in a narrow window just below the phi peak (the literal formula,
+  which Darkcast uses, would go negative there).
 
 Join: below ``M_JOIN`` = 2 GeV the u, d, s contribution to ``hadrons`` is the VMD sum; at and above it,
-the perturbative u, d, s widths (with the QCD factor). For the dark photon the VMD sum at 2 GeV is
-R = 2.180 and the perturbative value 2.153 (3 sum Q^2 = 2 times the mass factors 0.992, times
-1 + alpha_s(2 GeV)/pi = 1.085): a -1.25% step. ``c_c``, ``b_b`` and ``t_t`` are perturbative at all
-masses (they open at 3.0, 9.6 and 345 GeV) and are part of ``hadrons``.
+the perturbative u, d, s widths (with the QCD factor); the two differ by about 1% at 2 GeV.
+``c_c``, ``b_b`` and ``t_t`` are perturbative at all masses (they open at 2 m_q) and are part of
+``hadrons``.
 
 A dark photon below 2 m_e has no open channel here (X -> 3 gamma is not included): its width is 0,
 its branching ratios are 0 and its lifetime is +inf. Top quarks (``t_t``) are included for
@@ -63,14 +63,14 @@ and every returned array has the broadcast shape. There is no Python loop over m
 from __future__ import annotations
 
 import functools
-import io
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._csv import package_table
 from ._validate import as_mass
 from .constants import (
     ALPHA_S_MZ,
@@ -171,7 +171,7 @@ def alpha_s(mu: ArrayLike) -> NDArray[np.float64]:
     M_C_POLE and M_B_POLE and 3 below, matched continuously at the two thresholds.
 
     Used only for the O(alpha_s) factor 1 + alpha_s/pi of perturbative quark widths (mu >= 2 GeV).
-    One-loop running is approximate: alpha_s(m_tau) = 0.279 here against 0.31-0.33 from tau decays.
+    One-loop running is approximate (about 10% below the alpha_s(m_tau) of tau decays).
     Raises ValueError for mu at or below the one-loop n_f = 3 Landau pole (0.142 GeV).
     """
     m = as_mass(mu, "scale mu")
@@ -217,15 +217,7 @@ class _VMDTable:
 
 def _read_vmd_file(state: str, component: str) -> NDArray[np.float64]:
     name = f"R_{state}__{component}.csv"
-    res = resources.files(__package__) / "data" / "vmd" / name
-    try:
-        text = res.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise FileNotFoundError(f"VMD table {name} is missing from zprime_atlas/data/vmd") from err
-    rows = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    if not rows or rows[0].replace(" ", "") != "m_GeV,R":
-        raise ValueError(f"VMD table {name}: expected the header row 'm_GeV,R'")
-    data = np.loadtxt(io.StringIO("\n".join(rows[1:])), delimiter=",", ndmin=2)
+    data = package_table("vmd", name, header="m_GeV,R")
     if data.shape[1] != 2 or data.shape[0] < 2 or not np.all(np.isfinite(data)):
         raise ValueError(f"VMD table {name}: expected two finite columns m_GeV,R")
     if not np.all(np.diff(data[:, 0]) > 0):
@@ -324,8 +316,9 @@ def _as_model(model: Model | str) -> Model:
     return model
 
 
-def _full(x: NDArray | float, shape: tuple[int, ...]) -> NDArray[np.float64]:
-    x = np.asarray(x, dtype=np.float64)
+def _full(x: NDArray | float | None, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """x as a float array of the given shape (None: no contribution, zeros)."""
+    x = np.asarray(0.0 if x is None else x, dtype=np.float64)
     if x.shape == shape:
         return x
     return np.broadcast_to(x, shape).copy()
@@ -471,7 +464,7 @@ def _total(w: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
 
 
 def widths_from_couplings(
-    couplings: dict[str, ArrayLike], m_X: ArrayLike, m_dark: float = 0.0
+    couplings: Mapping[str, ArrayLike], m_X: ArrayLike, m_dark: float = 0.0
 ) -> dict[str, NDArray[np.float64]]:
     """Partial widths [GeV] from effective couplings already evaluated at q^2 = m_X^2.
 
@@ -605,3 +598,7 @@ def lifetime(
     """Proper lifetime [s] = hbar/Gamma_total (constants.HBAR_GEV_S); +inf where the width is 0."""
     total = total_width(model, m_X, g_X, eps, eps_over_g, loop_scale)
     return np.divide(HBAR_GEV_S, total, out=np.full_like(total, np.inf), where=total > 0.0)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

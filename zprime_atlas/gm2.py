@@ -1,7 +1,7 @@
 r"""Anomalous magnetic moments: the one-loop X contribution, data sets, and the (g-2)_mu band.
 
 One-loop contribution of a vector boson of mass m_X with vector coupling g_l to lepton l
-(Leveille, Nucl. Phys. B137 (1978) 63; e.g. Pospelov arXiv:0811.1030; PHYSICS.md section 1.1):
+(Leveille, Nucl. Phys. B137 (1978) 63; e.g. Pospelov arXiv:0811.1030; docs/physics/gm2.md):
 
     Delta a_l = (|g_l|^2 / 4 pi^2) F(r),
     F(r) = int_0^1 dz z (1-z)^2 / [(1-z)^2 + r z],   r = m_X^2/m_l^2.
@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.interpolate import CubicSpline
 from scipy.stats import norm
 
+from ._quadrature import gauss_legendre
 from ._validate import as_coupling, as_mass
 from .constants import E_CHARGE, M_E, M_MU, M_TAU
 from .couplings import Mixing, effective_couplings
@@ -54,11 +55,6 @@ _GL_NODES = 128
 _CHUNK = 1 << 15
 
 
-@cache
-def _gauss_legendre(n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    return np.polynomial.legendre.leggauss(n)
-
-
 def _closed_form(r: NDArray[np.float64]) -> NDArray[np.float64]:
     """F(r) from partial fractions (derivation in :func:`loop_integral`); used for r <= 8."""
     # int_0^1 dz / (z^2 + (r-2) z + 1): (2/k) arctan(k/r) for r < 4 (k = sqrt(r(4-r))),
@@ -77,7 +73,7 @@ def _log_quadrature(r: NDArray[np.float64]) -> NDArray[np.float64]:
     The integrand's poles sit at Im u = pi, so the rule converges geometrically; the range starts
     where z = 1e-9/r, below which the integrand (~ z^2) contributes < 1e-18 / r^2.
     """
-    x, w = _gauss_legendre(_GL_NODES)
+    x, w = gauss_legendre(_GL_NODES)
     out = np.empty_like(r)
     for start in range(0, r.size, _CHUNK):
         rr = r[start : start + _CHUNK, None]
@@ -156,7 +152,7 @@ def contribution(
     model: Model,
     m_X: ArrayLike,
     g_X: ArrayLike,
-    eps: ArrayLike | str | None = None,
+    eps: ArrayLike | str | Mixing | None = None,
     eps_over_g: ArrayLike | None = None,
     lepton: str = "mu",
     loop_scale: float | None = None,
@@ -246,7 +242,7 @@ DATASETS: dict[str, GM2Dataset] = {
 # Delta a_e with the 2023 Northwestern a_e (Fan et al., PRL 130 (2023) 071801, arXiv:2209.13084), whose
 # abstract gives the alpha that makes SM = experiment, alpha^-1 = 137.035999166(15) [verified]. Then
 # Delta a_e = (alpha_a_e - alpha_X) da_e/dalpha with da_e/dalpha = 1/(2 pi) - 2 C_2 alpha/pi^2
-# (C_2 = -0.328479), and alpha_X the atom-interferometry value [both verified, PHYSICS 1.3]:
+# (C_2 = -0.328479), and alpha_X the atom-interferometry value [both verified]:
 # Cs 137.035999046(27) -> -101.4(26.1)e-14; Rb 137.035999206(11) -> +33.8(15.7)e-14 [derived here].
 ELECTRON_DATASETS: dict[str, GM2Dataset] = {
     "cs": GM2Dataset(
@@ -257,8 +253,7 @@ ELECTRON_DATASETS: dict[str, GM2Dataset] = {
         kind="band",
         description="a_e (Northwestern 2023) vs SM with alpha from Cs recoil (Parker et al. 2018)",
         references=("2209.13084", "1812.04130"),
-        status="derived from verified alpha values (a_e 2023 abstract; Cs and Rb alpha abstracts); "
-        "agrees with PHYSICS 1.3's recalled -101(27)e-14",
+        status="derived from verified alpha values (a_e 2023 abstract; Cs and Rb alpha abstracts)",
     ),
     "rb": GM2Dataset(
         name="rb",
@@ -268,7 +263,7 @@ ELECTRON_DATASETS: dict[str, GM2Dataset] = {
         kind="band",
         description="a_e (Northwestern 2023) vs SM with alpha from Rb recoil (Morel et al. 2020)",
         references=("2209.13084",),
-        status="derived from verified alpha values; agrees with PHYSICS 1.3's recalled +34(16)e-14",
+        status="derived from verified alpha values (a_e 2023 abstract; Rb alpha abstract)",
     ),
 }
 
@@ -337,7 +332,7 @@ def band(
             xi = np.where(xi > 0, xi, np.nan)
             g_low, g_high = s_lo / xi, s_hi / xi
         else:
-            e_eps = E_CHARGE * as_coupling(mix.value, "kinetic mixing eps")
+            e_eps = E_CHARGE * as_coupling(mix.fixed_eps(), "kinetic mixing eps")
             sign = np.sign(x_mu)
             ax = np.where(x_mu != 0, np.abs(x_mu), np.nan)
             # g x_mu - e eps = sign(x_mu) s  =>  g = (s + sign(x_mu) e eps) / |x_mu|
@@ -351,3 +346,7 @@ def band(
     if data.kind != "band":
         g_low = np.full(shape, np.nan)
     return g_low, g_high
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

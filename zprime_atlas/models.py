@@ -18,7 +18,7 @@ photon-like dark photon).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,9 @@ __all__ = [
 GENERATORS: tuple[str, ...] = ("B", "Le", "Lmu", "Ltau")
 
 _ANOMALY_ATOL = 1e-9
+
+#: Every field of a Model besides its charges: what :meth:`Model._evolve` carries into a copy.
+_COPIED_FIELDS: tuple[str, ...] = ("name", "_labels", "_generators", "family", "x_dark", "m_dark")
 
 
 def _as_charge(value: ArrayLike, what: str) -> NDArray[np.float64]:
@@ -205,7 +208,7 @@ class Model:
         gravitational and [SU(3)]^2 U(1)_X anomalies cancel field by field, [U(1)_Y] [U(1)_X]^2
         cancels within each doublet, and both [SU(2)_L]^2 U(1)_X and [U(1)_Y]^2 U(1)_X are
         proportional to A = 3 (x_u + x_c + x_t) + x_e + x_mu + x_tau (with one charge per doublet,
-        x_Q = x_u = x_d per generation; PHYSICS section 15). For quark-universal charges this is
+        x_Q = x_u = x_d per generation; docs/physics/models.md). For quark-universal charges this is
         3B + Le + Lmu + Ltau = 9 x_q + x_e + x_mu + x_tau.
         """
         c = self._charges
@@ -260,57 +263,65 @@ class Model:
         m = float(m_dark)
         if not math.isfinite(m) or m < 0:
             raise ValueError(f"dark fermion mass m_dark must be >= 0 GeV, got {m_dark!r}")
-        new = self._copy()
-        new.x_dark = x
-        new.m_dark = m
-        new._shape = np.broadcast_shapes(new._shape, x.shape)
-        return new
+        return self._evolve(x_dark=x, m_dark=m)
 
     @property
     def has_dark_sector(self) -> bool:
         return bool(np.any(self.x_dark != 0))
 
-    def _copy(self) -> Model:
-        """A shallow copy (charge arrays are shared; they are never modified in place)."""
-        new = Model(self._charges, name=self.name)
-        new._generators = self._generators
-        new._labels = self._labels
-        new.family = dict(self.family)
-        new.x_dark = self.x_dark
-        new.m_dark = self.m_dark
+    # -- copies: one path ----------------------------------------------------------------------
+
+    def _evolve(
+        self,
+        per_model: Callable[[NDArray[Any]], NDArray[Any]] | None = None,
+        charges: Mapping[str, NDArray[np.float64]] | None = None,
+        **changes: Any,
+    ) -> Model:
+        """The one way to derive a model: every field of :data:`_COPIED_FIELDS` is carried over.
+
+        ``per_model`` (a batch operation: reshape, indexing) is applied to every array with one entry
+        per model (charges, generators, labels, x_dark), each first broadcast to the batch shape.
+        ``charges`` replaces the charge arrays; ``changes`` replaces fields by name.
+        """
+        unknown = set(changes) - set(_COPIED_FIELDS)
+        if unknown:
+            raise TypeError(f"Model has no field {sorted(unknown)[0]!r}")
+        fields: dict[str, Any] = {f: getattr(self, f) for f in _COPIED_FIELDS}
+        fields["family"] = dict(self.family)
+        new_charges: Mapping[str, NDArray[np.float64]] = self._charges if charges is None else charges
+        if per_model is not None:
+            shape = self._shape
+
+            def batch(v: NDArray[Any]) -> NDArray[Any]:
+                return per_model(np.broadcast_to(v, shape))
+
+            new_charges = {f: batch(c) for f, c in new_charges.items()}
+            gens = fields["_generators"]
+            fields["_generators"] = None if gens is None else {g: batch(v) for g, v in gens.items()}
+            labels = fields["_labels"]
+            fields["_labels"] = None if labels is None else batch(labels)
+            fields["x_dark"] = np.asarray(batch(self.x_dark))
+        fields.update(changes)
+        new = Model(new_charges, name=fields.pop("name"))
+        for f, v in fields.items():
+            setattr(new, f, v)
+        new._shape = np.broadcast_shapes(new._shape, np.shape(new.x_dark))
         return new
 
     # -- batch helpers -------------------------------------------------------------------------
 
     def reshape(self, *shape: int) -> Model:
         """The same models with the batch reshaped (charges broadcast to the batch first)."""
-        charges = {f: np.broadcast_to(c, self._shape).reshape(*shape) for f, c in self._charges.items()}
-        new = Model(charges, name=self.name)
-        if self._generators is not None:
-            new._generators = {
-                g: np.broadcast_to(v, self._shape).reshape(*shape) for g, v in self._generators.items()
-            }
-        if self._labels is not None:
-            new._labels = np.broadcast_to(self._labels, self._shape).reshape(*shape)
-        new.family = dict(self.family)
-        new.x_dark = np.broadcast_to(self.x_dark, self._shape).reshape(*shape)
-        new.m_dark = self.m_dark
-        return new
+        return self._evolve(lambda v: v.reshape(*shape))
 
     def __getitem__(self, index: Any) -> Model:
-        """Select models of a batch with numpy indexing."""
-        charges = {f: np.broadcast_to(c, self._shape)[index] for f, c in self._charges.items()}
-        new = Model(charges, name=self.name)
-        if self._generators is not None:
-            new._generators = {
-                g: np.broadcast_to(v, self._shape)[index] for g, v in self._generators.items()
-            }
-        if self._labels is not None:
-            new._labels = np.broadcast_to(self._labels, self._shape)[index]
-        new.x_dark = np.asarray(np.broadcast_to(self.x_dark, self._shape)[index])
-        new.m_dark = self.m_dark
+        """Select models of a batch with numpy indexing.
+
+        A single member is named by its own label, not by the batch it came from; a sub-batch keeps
+        the batch's name. Both keep :attr:`family`.
+        """
+        new = self._evolve(lambda v: v[index])
         if new._shape == ():
-            # A single member is named by its own label, not by the batch it came from.
             new.name = str(np.broadcast_to(self.labels, self._shape)[index])
         return new
 
@@ -325,15 +336,15 @@ class Model:
     def scaled(self, k: ArrayLike) -> Model:
         """The model with every charge (dark fermion included) multiplied by k.
 
-        Same physics with g_X -> g_X/k.
+        Same physics with g_X -> g_X/k; name, labels and family are kept.
         """
-        new = Model({f: c * k for f, c in self._charges.items()}, name=None)
-        if self._generators is not None:
-            new._generators = {g: v * k for g, v in self._generators.items()}
-        new.x_dark = self.x_dark * k
-        new.m_dark = self.m_dark
-        new._shape = np.broadcast_shapes(new._shape, np.shape(new.x_dark))
-        return new
+        factor = _as_charge(k, "the scale factor k")
+        gens = self._generators
+        return self._evolve(
+            charges={f: c * factor for f, c in self._charges.items()},
+            _generators=None if gens is None else {g: v * factor for g, v in gens.items()},
+            x_dark=self.x_dark * factor,
+        )
 
     def __repr__(self) -> str:
         if self._shape == ():
@@ -459,10 +470,10 @@ def enumerate_models(max_charge: int = 10) -> Model:
     if n < 1:
         raise ValueError(f"max_charge must be a positive integer, got {max_charge!r}")
     qmax = (3 * n) // 9  # |9 x_q| = |x_e + x_mu + x_tau| <= 3n
-    q, e, mu = np.meshgrid(
+    grid = np.meshgrid(
         np.arange(-qmax, qmax + 1), np.arange(-n, n + 1), np.arange(-n, n + 1), indexing="ij"
     )
-    q, e, mu = q.ravel(), e.ravel(), mu.ravel()
+    q, e, mu = (axis.ravel() for axis in grid)
     tau = -9 * q - e - mu
     ok = np.abs(tau) <= n
     q, e, mu, tau = q[ok], e[ok], mu[ok], tau[ok]
@@ -483,3 +494,7 @@ def enumerate_models(max_charge: int = 10) -> Model:
     new._labels = labels
     new.family = {"kind": "survey", "max_charge": n, "field_charges": vec}
     return new
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -17,7 +17,8 @@ def helm_form_factor(q: ArrayLike, A: float) -> NDArray[np.float64]:
 
     F = 3 j_1(x)/x exp(-q^2 s^2/2), x = q R_1, s = 0.9 fm, a = 0.52 fm,
     c = 1.23 A^(1/3) - 0.60 fm, R_1 = sqrt(c^2 + 7 pi^2 a^2/3 - 5 s^2) (Lewin & Smith, Astropart.
-    Phys. 6 (1996) 87; the parameters of bradkav/CEvNS [C]). A series is used for x < 1e-3.
+    Phys. 6 (1996) 87; the parameters as coded in bradkav/CEvNS). A series is used for x < 1e-3.
+    See docs/physics/nuclear.md.
     """
     s, a = 0.9, 0.52
     c = 1.23 * A ** (1.0 / 3.0) - 0.60
@@ -28,3 +29,7 @@ def helm_form_factor(q: ArrayLike, A: float) -> NDArray[np.float64]:
     xs = np.where(small, 1.0, x)
     sphere = np.where(small, 1.0 - x * x / 10.0, 3.0 * (np.sin(xs) - xs * np.cos(xs)) / xs**3)
     return sphere * np.exp(-0.5 * (q_fm * s) ** 2)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

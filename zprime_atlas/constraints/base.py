@@ -9,21 +9,33 @@ A constraint answers two questions, both vectorized over masses, couplings, mixi
   range; +inf where the constraint is in range but excludes no coupling. Never clipped.
 
 Anything combining constraints treats NaN as "no constraint", never as excluded.
+
+The public methods check the inputs and parse the mixing arguments (eps, eps_over_g, loop_scale)
+once, into a :class:`~zprime_atlas.couplings.Mixing`; a built-in constraint implements physics hooks
+only, on validated arrays (masses in GeV):
+
+- ``_ratio(m, g, model, mix)``: r (the base sets NaN outside :attr:`Constraint.mass_range`);
+- ``_intervals(m, model, mix)``: the excluded g_X intervals, and/or ``_limit(m, model, mix)``: the
+  smallest excluded g_X (each defaults to the other).
+
+A subclass may instead override ``ratio`` and ``limit`` (and ``excluded_intervals``) themselves, the
+interface of earlier versions, which third-party plugins use; it then parses the mixing itself
+(:func:`limit_mixing`, :meth:`Mixing.parse`). See docs/physics/constraints.md.
 """
 
 from __future__ import annotations
 
 import math
-from abc import ABC, abstractmethod
-from collections.abc import Callable
+from abc import ABC
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validate import as_mass
+from .._validate import as_coupling, as_mass
 from ..couplings import Mixing
 from ..models import Model
+from .solve import G_SCAN_GRID, bisect_log, intervals_by_scan
 
 __all__ = [
     "G_SCAN_GRID",
@@ -34,70 +46,11 @@ __all__ = [
     "limit_mixing",
 ]
 
-#: Default g_X grid for limits that need a scan (interference, fixed eps): 10 points per decade.
-G_SCAN_GRID: NDArray[np.float64] = np.geomspace(1e-10, 1e3, 131)
-
-
-def bisect_log(
-    f: Callable[[NDArray], NDArray], lo: ArrayLike, hi: ArrayLike, iterations: int = 60
-) -> NDArray[np.float64]:
-    """Vectorized bisection in log space: where f(lo) < 0 <= f(hi), the crossing (elementwise)."""
-    lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
-    for _ in range(iterations):
-        mid = np.sqrt(lo * hi)
-        up = f(mid) >= 0
-        hi = np.where(up, mid, hi)
-        lo = np.where(up, lo, mid)
-    return np.sqrt(lo * hi)
-
-
-def intervals_by_scan(
-    ratio_of_g: Callable[[NDArray], NDArray],
-    shape: tuple[int, ...],
-    g_grid: NDArray[np.float64] = G_SCAN_GRID,
-    max_intervals: int = 2,
-) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-    """Excluded intervals {g: r(g) >= 1}, found on a log grid of g and refined by bisection.
-
-    ``ratio_of_g(g)`` takes an array g of shape ``shape`` (one coupling per point) and returns r of
-    that shape (NaN where nothing is said). Returns ``max_intervals`` pairs (lower, upper) of arrays:
-    lower = 0 if the smallest grid coupling is already excluded, upper = inf if the largest is;
-    (inf, inf) where there is no such interval; NaN where r is NaN on the whole grid. The loop runs
-    over the grid (131 points), never over the points of ``shape``.
-    """
-    n = len(g_grid)
-    values = np.stack([np.broadcast_to(ratio_of_g(np.full(shape, gv)), shape) for gv in g_grid])
-    undefined = np.all(np.isnan(values), axis=0)
-    excluded = np.nan_to_num(values, nan=0.0) >= 1.0
-    prev = np.concatenate([np.zeros((1, *shape), dtype=bool), excluded[:-1]])
-    starts = excluded & ~prev
-    label = np.cumsum(starts, axis=0)  # interval number (1, 2, ...) at and after each start
-
-    def r_minus_one(g: NDArray) -> NDArray:
-        return np.broadcast_to(ratio_of_g(g), shape) - 1.0
-
-    out = []
-    for j in range(1, max_intervals + 1):
-        in_j = excluded & (label == j)
-        has = np.any(in_j, axis=0)
-        first = np.where(has, np.argmax(in_j, axis=0), 0)
-        last = np.where(has, n - 1 - np.argmax(in_j[::-1], axis=0), 0)
-        g_lo_cell = g_grid[np.maximum(first - 1, 0)]
-        g_hi_cell = g_grid[first]
-        lower = bisect_log(r_minus_one, g_lo_cell, g_hi_cell)
-        lower = np.where(first == 0, 0.0, lower)
-        up_lo = g_grid[last]
-        up_hi = g_grid[np.minimum(last + 1, n - 1)]
-        upper = bisect_log(lambda g: -r_minus_one(g), up_lo, up_hi)
-        upper = np.where(last == n - 1, math.inf, upper)
-        lower = np.where(has, lower, math.inf)
-        upper = np.where(has, upper, math.inf)
-        out.append((np.where(undefined, np.nan, lower), np.where(undefined, np.nan, upper)))
-    return out
-
 
 def limit_mixing(
-    eps: ArrayLike | str | None, eps_over_g: ArrayLike | None, loop_scale: float | None = None
+    eps: ArrayLike | str | Mixing | None,
+    eps_over_g: ArrayLike | None,
+    loop_scale: float | None = None,
 ) -> Mixing:
     """The mixing of a ``limit()`` call: ``eps`` (fixed or "loop") if given, else ``eps_over_g``.
 
@@ -129,12 +82,14 @@ class ConstraintInfo:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+Intervals = list[tuple[NDArray[np.float64], NDArray[np.float64]]]
+
+
 class Constraint(ABC):
-    """Base class of every constraint. Subclasses set :attr:`info` and implement the two methods."""
+    """Base class of every constraint: :attr:`info`, and the hooks or methods of the module docstring."""
 
     info: ConstraintInfo
 
-    # Convenience accessors named as in DESIGN.md section 5.
     @property
     def name(self) -> str:
         return self.info.name
@@ -166,7 +121,8 @@ class Constraint(ABC):
         lo, hi = self.mass_range
         return (m >= lo) & (m <= hi)
 
-    @abstractmethod
+    # -- the public interface: validation and mixing parsed once ---------------------------------
+
     def ratio(
         self,
         m_X: ArrayLike,
@@ -177,8 +133,10 @@ class Constraint(ABC):
         loop_scale: float | None = None,
     ) -> NDArray[np.float64]:
         """Exclusion ratio r (>= 1 excluded, NaN = no statement); all arguments broadcast. GeV."""
+        m = as_mass(m_X)
+        g = as_coupling(g_X)
+        return self._ratio_in_range(m, g, model, Mixing.parse(eps, eps_over_g, loop_scale))
 
-    @abstractmethod
     def limit(
         self,
         m_X: ArrayLike,
@@ -188,6 +146,9 @@ class Constraint(ABC):
         loop_scale: float | None = None,
     ) -> NDArray[np.float64]:
         """Smallest excluded g_X > 0 (NaN out of range, +inf if nothing is excluded). GeV."""
+        m = as_mass(m_X)
+        mix = limit_mixing(eps, eps_over_g, loop_scale)
+        return self._outside_range_nan(m, self._limit(m, model, mix))
 
     def excluded_intervals(
         self,
@@ -196,15 +157,62 @@ class Constraint(ABC):
         eps_over_g: ArrayLike | None = 0.0,
         eps: ArrayLike | str | None = None,
         loop_scale: float | None = None,
-    ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        """All excluded g_X intervals as a list of (lower, upper) array pairs.
+    ) -> Intervals:
+        """All excluded g_X intervals as a list of (lower, upper) array pairs, lowest first.
 
-        The default is one interval [limit, +inf); constraints with interference or displaced
-        islands override it.
+        (inf, inf) pads unused slots; NaN outside the mass range. A constraint that only knows its
+        limit has one interval, [limit, +inf).
         """
-        lower = self.limit(m_X, model, eps_over_g=eps_over_g, eps=eps, loop_scale=loop_scale)
+        if _overrides(self, "limit") and not _overrides(self, "_intervals"):
+            # Written against the earlier interface (limit() overridden): [limit, inf), as before.
+            lower = self.limit(m_X, model, eps_over_g=eps_over_g, eps=eps, loop_scale=loop_scale)
+            return [(lower, np.where(np.isnan(lower), np.nan, math.inf))]
+        m = as_mass(m_X)
+        mix = limit_mixing(eps, eps_over_g, loop_scale)
+        return [
+            (self._outside_range_nan(m, lo), self._outside_range_nan(m, hi))
+            for lo, hi in self._intervals(m, model, mix)
+        ]
+
+    # -- the physics hooks ------------------------------------------------------------------------
+
+    def _ratio(
+        self, m: NDArray[np.float64], g: NDArray[np.float64], model: Model, mix: Mixing
+    ) -> NDArray[np.float64]:
+        """r at validated masses m [GeV] and couplings g for the parsed mixing."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither ratio() nor _ratio()")
+
+    def _limit(self, m: NDArray[np.float64], model: Model, mix: Mixing) -> NDArray[np.float64]:
+        """Smallest excluded g_X; by default the lower end of the first of :meth:`_intervals`."""
+        if not _overrides(self, "_intervals"):
+            raise NotImplementedError(
+                f"{type(self).__name__} implements none of limit(), _limit() and _intervals()"
+            )
+        return self._intervals(m, model, mix)[0][0]
+
+    def _intervals(self, m: NDArray[np.float64], model: Model, mix: Mixing) -> Intervals:
+        """Excluded g_X intervals; by default the single interval [_limit, +inf)."""
+        lower = self._limit(m, model, mix)
         return [(lower, np.where(np.isnan(lower), np.nan, math.inf))]
+
+    def _ratio_in_range(
+        self, m: NDArray[np.float64], g: NDArray[np.float64], model: Model, mix: Mixing
+    ) -> NDArray[np.float64]:
+        """:meth:`_ratio` with NaN outside the mass range (what :meth:`ratio` returns)."""
+        return self._outside_range_nan(m, self._ratio(m, g, model, mix))
+
+    def _outside_range_nan(self, m: NDArray[np.float64], values: ArrayLike) -> NDArray[np.float64]:
+        return np.where(self.in_range(m), values, np.nan).astype(np.float64, copy=False)
 
     def __repr__(self) -> str:
         lo, hi = self.mass_range
         return f"<Constraint {self.name}: {self.title}; {lo:g}-{hi:g} GeV, {self.cl:.0%} CL>"
+
+
+def _overrides(obj: Constraint, method: str) -> bool:
+    """Whether the class of ``obj`` defines ``method`` itself rather than inheriting Constraint's."""
+    return getattr(type(obj), method) is not getattr(Constraint, method)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

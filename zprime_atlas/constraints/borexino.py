@@ -1,112 +1,22 @@
 r"""Borexino Phase-II: solar 7Be neutrinos scattering on electrons (arXiv:1707.09279).
 
-An X boson coupling to neutrinos and electrons adds a t-channel exchange to nu_alpha e -> nu_alpha e.
-Borexino measured the 7Be interaction rate, 48.3 +- 1.1(stat) +0.4/-0.7(syst) cpd/100 t
-(1707.09279 abstract, verified), in agreement with the standard solar model (SSM). The test
-statistic compares the ratio R = N(SM + X) / N(SM) with R_meas = 48.3 / (SSM prediction).
-
-Cross section (per electron at rest, flavour alpha; PHYSICS 3.1, the textbook formula):
+The test compares R = N(SM + X)/N(SM), the 7Be nu-e event rate in the recoil window 0.19 MeV <= T
+<= T_max, with the measured 48.3 +- 1.1 +0.4/-0.7 cpd/100 t over the SSM prediction. Per electron
+at rest (GeV units),
 
     dsigma_alpha/dT = (2 G_F^2 m_e / pi) [g_L^2 + g_R^2 (1 - T/E)^2 - g_L g_R m_e T / E^2],
 
-    nu_e (NC + CC):   g_L = 1/2 + s_W^2,    g_R = s_W^2
-    nu_mu, nu_tau:    g_L = -1/2 + s_W^2,   g_R = s_W^2          (s_W^2 = 0.23868, low energy)
+and the X exchange shifts g_V -> g_V + g_nu_alpha g_e / (sqrt2 G_F (2 m_e T + m_X^2)), with
+g_nu_alpha = g_X x_alpha and g_e = g_X x_e - eps e. With p = g_X g_e,
 
-    0 <= T <= T_max = 2 E^2 / (m_e + 2 E)   (0.665 MeV for the 0.862 MeV line).
+    R - 1 = beta p + gamma p^2,   beta = sum_a x_a b_a(m_X),   gamma = sum_a x_a^2 c_a(m_X),
 
-X exchange (PHYSICS 3.2, derived): integrating out X gives -(g_nu g_e / (Q^2 + m_X^2))
-[nu-bar gamma P_L nu][e-bar gamma e], with the same sign convention as the SM four-fermion term
--sqrt2 G_F [nu-bar gamma P_L nu][e-bar gamma (g_V - g_A gamma5) e]. Hence
-
-    g_V -> g_V + delta_alpha(T),   delta_alpha(T) = g_nu_alpha g_e / (sqrt2 G_F (2 m_e T + m_X^2)),
-
-g_A unchanged, i.e. g_L and g_R each shift by delta/2 (Q^2 = -q^2 = 2 m_e T). Here
-g_nu_alpha = g_X x_alpha and g_e = g_X x_e + eps e Q_e = g_X x_e - eps e. Since delta_alpha =
-x_alpha p h(T) with the single product p = g_X g_e and h(T) = 1 / (sqrt2 G_F (2 m_e T + m_X^2)),
-
-    dsigma_alpha = dsigma_alpha^SM
-                   + x_alpha p h [g_L + g_R y^2 - (g_L + g_R) m_e T / (2 E^2)]        (interference)
-                   + x_alpha^2 p^2 h^2 [1 + y^2 - m_e T / E^2] / 4                     (pure X)
-
-(times 2 G_F^2 m_e / pi; y = 1 - T/E). Integrated over the lines, the window and the flavours,
-
-    R - 1 = beta p + gamma p^2,   beta = sum_alpha x_alpha b_alpha(m_X),
-                                  gamma = sum_alpha x_alpha^2 c_alpha(m_X) >= 0.
-
-The charge-independent kernels b_alpha, c_alpha (flux-, line- and flavour-weighted recoil integrals,
-normalised to N_SM) are computed once per mass array (cached) with a fixed 32-point Gauss-Legendre
-rule in v = ln(1 + 2 m_e T / m_X^2); in that variable h dT is constant and the integrands are smooth
-for every mass (light X with T -> 0 included). Evaluating 10^6 models is then array arithmetic, and
-the excluded couplings follow in closed form from the roots of the quadratic in p (below).
-
-Source and flavours (choices):
-
-- 7Be lines 0.8618 MeV (89.6%) and 0.3843 MeV (10.4%) [unverified: standard values, PHYSICS 3.3].
-  The 1.3 keV thermal shift and width of the solar line are neglected.
-- Survival probability: adiabatic LMA-MSW with three flavours (no Earth regeneration: Borexino
-  sees no 7Be day-night asymmetry, arXiv:1104.2150). The neutrino leaves the production point as
-  the mass-state mixture P_1 = c13^2 cos^2 theta12_m, P_2 = c13^2 sin^2 theta12_m, P_3 = s13^2,
-  with cos 2 theta12_m = (cos 2 theta12 - b) / sqrt((cos 2 theta12 - b)^2 + sin^2 2 theta12),
-  b = 2 sqrt2 G_F n_e c13^2 E / Delta m21^2, and arrives as an incoherent mixture of mass states
-  (wave-packet decoherence; Gninenko & Gorbunov arXiv:2007.16098). Because the SM and X couplings
-  are flavour diagonal, sum_j |(U^dagger G U)_ji|^2 = sum_alpha |U_alpha i|^2 |G_alpha|^2, so a
-  mass state nu_i scatters exactly like the incoherent flavour mixture with weights |U_alpha i|^2:
-  the rate is sum_alpha f_alpha sigma_alpha with f_alpha = sum_i P_i |U_alpha i|^2. This gives
-  P_ee = f_e = c13^4 (1 + cos 2theta12_m cos 2theta12)/2 + s13^4 = 0.53 at 862 keV (Borexino
-  Phase-I measured 0.51 +- 0.07 at 862 keV, arXiv:1104.1816 abstract, verified) and f_mu : f_tau
-  from theta23 and delta_CP (0.247 : 0.227 at 862 keV with the defaults; 0.197 : 0.277 with
-  sin^2 theta23 = 0.572, which moves the L_mu-L_tau limits by +7%).
-- Oscillation parameters: NuFIT 5.2 normal ordering with SK atmospheric data, sin^2 theta12 =
-  0.303, sin^2 theta13 = 0.02203, sin^2 theta23 = 0.451, delta_CP = 232 deg, Delta m21^2 =
-  7.41e-5 eV^2 [unverified: from memory; nu-fit.org's tables could not be read here]. Electron
-  density in the 7Be production region n_e = 90 N_A cm^-3 (r ~ 0.06 R_sun) [unverified]; +-10%
-  moves P_ee by -+0.002. All are constructor arguments (:class:`OscillationParameters`).
-
-Observable and statistics (choices):
-
-- R integrates the recoil spectrum over 0.19 MeV <= T <= T_max (the Phase-II fit threshold, 1707.09279
-  [verified]; constructor argument ``window``). Energy resolution and quenching are neglected: the
-  fitted 7Be rate is the normalisation of the SM-shaped spectrum, and a ratio inside the window is
-  the simple recast of it (a spectral fit would also use the shape; see 2204.03011).
-- R_meas = 48.3 / R_SSM with R_SSM(HZ) = 47.9 +- 2.8, R_SSM(LZ) = 43.7 +- 2.5 cpd/100 t (B16 SSMs,
-  Vinyoles et al. arXiv:1611.09867, as quoted by Borexino) [unverified; cross-check: the HZ 7Be
-  flux 4.93e9 cm^-2 s^-1 [unverified] times this module's tree-level cross sections and P_ee gives
-  49.5 cpd/100 t, 3% above 47.9, the expected size of the radiative corrections and of the s_W^2
-  convention, which cancel in R; see :func:`sm_rate_cpd`]. sigma_R / R_meas = measurement (+) SSM
-  relative errors in quadrature, the systematic error symmetrised to its larger side: 6.4% (HZ),
-  6.3% (LZ).
-- Delta chi^2 = chi^2(X) - chi^2(SM), chi^2(R) = (R - R_meas)^2 / sigma_R^2, clipped at 0: a coupling
-  is excluded only if the data disfavour it relative to the SM (the SM point has Delta chi^2 = 0
-  exactly; with LZ the SM itself sits 1.5 sigma low, and couplings that raise the rate are then
-  preferred, never excluded for that). Excluded at 90% CL (default; ``cl`` argument) when
-  Delta chi^2 >= chi^2_1(0.90) = 2.706, i.e. R >= R_hi or R <= R_lo with
-  R_hi,lo = R_meas +- sqrt(2.706 sigma_R^2 + (1 - R_meas)^2): R_hi = 1.116, R_lo = 0.901 (HZ).
-- r = Delta chi^2 / 2.706.
-
-Kinetic mixing: g_e = g_X x_e - eps e; neutrinos get no eps term (the neutrino charge radius is
-neglected). With ``eps="loop"`` the mixing is evaluated once, at q^2 = -2 m_e T_ref with T_ref the
-SM-rate-weighted mean recoil energy in the window (0.42 MeV): over the window |q^2| <= 2 m_e T_max =
-6.8e-7 GeV^2 (not 7e-4). For L_mu-L_tau (mu and tau loops) eps varies by 2e-6 relative over the
-window. Electron loops (models with x_e != 0) vary by 2.5-4%, but there eps e is only ~1% of g_X x_e,
-so g_e stays within 2e-4 of its value at T_ref (taking q^2 = 0 instead would shift g_e by ~1% for
-L_e-L_tau). Both bounds are tested.
-
-Limits (closed form): Delta chi^2 >= crit <=> R - 1 >= D_hi or R - 1 <= D_lo. In p the excluded set is
-p >= p_+ or p <= p_- (roots of gamma p^2 + beta p = D_hi) plus, when the interference is
-destructive and strong enough, the island gamma p^2 + beta p <= D_lo. With p = a g^2 + b g (a = x_e -
-e eps/g_X, b = 0 for eps proportional to g_X or loop; a = x_e, b = -e eps for fixed eps) each
-threshold gives at most two g > 0; the excluded g-intervals are read off between the sorted roots.
-Up to four intervals (destructive island, main region, for fixed eps a second island); the limit is
-the lower end of the first.
-
-Approximate: no radiative corrections to dsigma/dT (~1-2%, mostly cancelling in R), no detector
-response, single production density for P_ee, loop eps at one q^2, the SSM normalisation error
-treated as Gaussian. Verified: the measured 7Be rate, the fit threshold, the Phase-I P_ee. Unverified:
-line branching, SSM rates and fluxes, oscillation parameters, n_e.
-
-Literature: Harnik, Kopp, Machado arXiv:1202.6073; Kamada & Yu arXiv:1504.00711 (L_mu-L_tau, Phase-I);
-Bauer, Foldenauer, Jaeckel arXiv:1803.05466 (B-L, Phase-I, 862 keV only, equal flavour fractions);
-Amaral, Cerdeno, Foldenauer, Reid arXiv:2006.11225 (L_mu-L_tau, HZ and LZ).
+where the charge-independent kernels b_a, c_a (recoil integrals weighted by the 7Be lines
+and the adiabatic-MSW flavour fractions) are computed once per mass array with Gauss-Legendre in
+v = ln(1 + 2 m_e T/m_X^2). Delta chi^2 = chi^2(X) - chi^2(SM) >= 0 with chi^2(R) =
+(R - R_meas)^2/sigma_R^2; r = Delta chi^2 / Delta chi^2_crit (90% CL by default); the excluded
+couplings follow in closed form. Derivation, inputs and their status, approximations and checks:
+docs/physics/borexino.md.
 """
 
 from __future__ import annotations
@@ -117,13 +27,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import chi2
 
+from .._quadrature import gauss_legendre
 from .._validate import as_coupling, as_mass
 from ..constants import AVOGADRO, E_CHARGE, G_FERMI, HBARC_GEV_CM, M_E, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
-from .base import Constraint, ConstraintInfo, limit_mixing
+from .base import Constraint, ConstraintInfo
+from .solve import delta_chi2_critical, quadratic_exclusion_intervals
 
 __all__ = [
     "BE7_LINES",
@@ -145,15 +56,15 @@ __all__ = [
 FLAVOURS: tuple[str, ...] = ("nu_e", "nu_mu", "nu_tau")
 
 #: 7Be lines: (E_nu [GeV], branching fraction). 861.8 keV to the 7Li ground state, 384.3 keV to the
-#: 478 keV excited state [unverified: standard values, PHYSICS 3.3].
+#: 478 keV excited state [unverified: standard values].
 BE7_LINES: tuple[tuple[float, float], ...] = ((0.8618e-3, 0.896), (0.3843e-3, 0.104))
 
 #: Borexino Phase-II 7Be rate, cpd/100 t: (value, stat, syst+, syst-), arXiv:1707.09279 abstract
-#: [verified, PHYSICS 3.3].
+#: [verified].
 BOREXINO_BE7_RATE: tuple[float, float, float, float] = (48.3, 1.1, 0.4, 0.7)
 
 #: SSM 7Be predictions (B16, Vinyoles et al. arXiv:1611.09867, as quoted by Borexino):
-#: rate [cpd/100 t], its error, and the 7Be flux [cm^-2 s^-1] [all unverified, PHYSICS 3.3].
+#: rate [cpd/100 t], its error, and the 7Be flux [cm^-2 s^-1] [all unverified].
 SSM_BE7: dict[str, dict[str, float]] = {
     "HZ": {"rate": 47.9, "error": 2.8, "flux": 4.93e9},
     "LZ": {"rate": 43.7, "error": 2.5, "flux": 4.50e9},
@@ -164,7 +75,7 @@ T_THRESHOLD: float = 0.19e-3
 
 _SQRT2_GF: float = math.sqrt(2.0) * G_FERMI
 _N_GL = 32
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(_N_GL)
+_GL_X, _GL_W = gauss_legendre(_N_GL)
 _CACHE_SIZE = 64
 
 
@@ -172,7 +83,7 @@ _CACHE_SIZE = 64
 
 
 def sm_couplings(flavour: str, sin2_w: float = SIN2_THETA_W_LOW) -> tuple[float, float]:
-    """(g_L, g_R) of nu_flavour on electrons; nu_e includes the charged current (PHYSICS 3.1)."""
+    """(g_L, g_R) of nu_flavour on electrons; nu_e includes the charged current."""
     if flavour == "nu_e":
         return 0.5 + sin2_w, sin2_w
     if flavour in ("nu_mu", "nu_tau"):
@@ -339,7 +250,7 @@ class Borexino(Constraint):
         self.ssm = key
         self.window = (float(t_lo), None if t_hi is None else float(t_hi))
         self.oscillation = oscillation or OscillationParameters()
-        self.dchi2_crit = float(chi2.ppf(cl, 1))
+        self.dchi2_crit = delta_chi2_critical(cl)
 
         rate, stat, syst_up, syst_down = BOREXINO_BE7_RATE
         pred = SSM_BE7[key]
@@ -474,7 +385,7 @@ class Borexino(Constraint):
         if mix.proportional:
             over_g = np.real(np.asarray(mix.over_g(model, self.q2_ref)))
             return x_e - E_CHARGE * over_g, np.zeros(())
-        return x_e, -E_CHARGE * np.asarray(mix.value, dtype=np.float64)
+        return x_e, -E_CHARGE * mix.fixed_eps()
 
     def _beta_gamma(self, m_X: ArrayLike, model: Model) -> tuple[NDArray, NDArray]:
         b, c = self.kernels(m_X)
@@ -482,29 +393,31 @@ class Borexino(Constraint):
         gamma = sum(model.charge(fl) ** 2 * c[..., a] for a, fl in enumerate(FLAVOURS))
         return np.asarray(beta), np.asarray(gamma)
 
+    def _shift(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
+        p_a, p_b = self._p_coefficients(model, mix)
+        p = p_a * g * g + p_b * g
+        beta, gamma = self._beta_gamma(m, model)
+        return np.asarray(beta * p + gamma * p * p, dtype=np.float64)
+
     def rate_shift(
         self,
         m_X: ArrayLike,
         g_X: ArrayLike,
         model: Model,
-        eps: ArrayLike | str | None = 0.0,
+        eps: ArrayLike | str | Mixing | None = 0.0,
         eps_over_g: ArrayLike | None = None,
         loop_scale: float | None = None,
     ) -> NDArray[np.float64]:
         """R - 1 = beta p + gamma p^2 (computed without forming R, so tiny shifts keep their digits)."""
-        g = as_coupling(g_X)
         mix = Mixing.parse(eps, eps_over_g, loop_scale)
-        a, b = self._p_coefficients(model, mix)
-        p = a * g * g + b * g
-        beta, gamma = self._beta_gamma(m_X, model)
-        return np.asarray(beta * p + gamma * p * p, dtype=np.float64)
+        return self._shift(as_mass(m_X), as_coupling(g_X), model, mix)
 
     def rate_ratio(
         self,
         m_X: ArrayLike,
         g_X: ArrayLike,
         model: Model,
-        eps: ArrayLike | str | None = 0.0,
+        eps: ArrayLike | str | Mixing | None = 0.0,
         eps_over_g: ArrayLike | None = None,
         loop_scale: float | None = None,
     ) -> NDArray[np.float64]:
@@ -516,107 +429,20 @@ class Borexino(Constraint):
         d = np.asarray(shift, dtype=np.float64)
         return np.maximum(d * (d + 2.0 * (1.0 - self.r_meas)) / self.sigma_r**2, 0.0)
 
-    def ratio(
-        self,
-        m_X: ArrayLike,
-        g_X: ArrayLike,
-        model: Model,
-        eps: ArrayLike | str | None = 0.0,
-        eps_over_g: ArrayLike | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """r = Delta chi^2 / Delta chi^2_crit (NaN outside the mass range)."""
-        shift = self.rate_shift(m_X, g_X, model, eps, eps_over_g, loop_scale)
-        r = self.delta_chi2(shift) / self.dchi2_crit
-        return np.where(self.in_range(m_X), r, np.nan)
+    def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
+        """r = Delta chi^2 / Delta chi^2_crit."""
+        return self.delta_chi2(self._shift(m, g, model, mix)) / self.dchi2_crit
 
     # -- limits ---------------------------------------------------------------------------------
 
-    def excluded_intervals(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
+    def _intervals(
+        self, m: NDArray, model: Model, mix: Mixing
     ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        """Four (lower, upper) pairs of excluded g_X > 0, in closed form.
-
-        (inf, inf) pads missing intervals; NaN outside the mass range.
-        """
-        mix = limit_mixing(eps, eps_over_g, loop_scale)
+        """Four (lower, upper) pairs of excluded g_X > 0, in closed form (docs/physics/borexino.md)."""
         a, b = self._p_coefficients(model, mix)
-        beta, gamma = self._beta_gamma(m_X, model)
-        in_range = self.in_range(m_X)
-        shape = np.broadcast_shapes(a.shape, b.shape, beta.shape, gamma.shape, in_range.shape)
-        a, b, beta, gamma = (np.broadcast_to(z, shape) for z in (a, b, beta, gamma))
-
-        # p thresholds: gamma p^2 + beta p - D = 0 for D = d_hi (two roots) and d_lo (island).
-        p_roots = [
-            *_quadratic_roots(gamma, beta, -self.d_hi),
-            *_quadratic_roots(gamma, beta, -self.d_lo),
-        ]
-        # g > 0 with a g^2 + b g = p_t, for each threshold.
-        g_roots = []
-        for p_t in p_roots:
-            r1, r2 = _quadratic_roots(a, b, -p_t)
-            g_roots += [r1, r2]
-        cand = np.stack(g_roots, axis=-1)
-        cand = np.where(np.isfinite(cand) & (cand > 0), cand, np.inf)
-        cand.sort(axis=-1)
-        lo_edges = np.concatenate([np.zeros((*shape, 1)), cand], axis=-1)
-        hi_edges = np.concatenate([cand, np.full((*shape, 1), np.inf)], axis=-1)
-        mid = np.where(
-            np.isfinite(hi_edges),
-            0.5 * (lo_edges + hi_edges),
-            np.where(np.isfinite(lo_edges), 2.0 * lo_edges + 1.0, np.inf),
-        )
-        with np.errstate(invalid="ignore", over="ignore"):
-            p_mid = a[..., None] * mid * mid + b[..., None] * mid
-            shift = beta[..., None] * p_mid + gamma[..., None] * p_mid * p_mid
-        excluded = (
-            (hi_edges > lo_edges) & np.isfinite(mid) & ((shift >= self.d_hi) | (shift <= self.d_lo))
-        )
-        n_cells = excluded.shape[-1]
-        prev = np.concatenate([np.zeros((*shape, 1), dtype=bool), excluded[..., :-1]], axis=-1)
-        label = np.cumsum(excluded & ~prev, axis=-1)
-        out = []
-        for j in range(1, 5):
-            in_j = excluded & (label == j)
-            has = np.any(in_j, axis=-1)
-            first = np.argmax(in_j, axis=-1)
-            last = n_cells - 1 - np.argmax(in_j[..., ::-1], axis=-1)
-            lower = np.take_along_axis(lo_edges, first[..., None], axis=-1)[..., 0]
-            upper = np.take_along_axis(hi_edges, last[..., None], axis=-1)[..., 0]
-            lower = np.where(has, lower, math.inf)
-            upper = np.where(has, upper, math.inf)
-            out.append((np.where(in_range, lower, np.nan), np.where(in_range, upper, np.nan)))
-        return out
-
-    def limit(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """Smallest excluded g_X > 0 (NaN out of range, +inf if none): start of the first interval."""
-        return self.excluded_intervals(
-            m_X, model, eps_over_g=eps_over_g, eps=eps, loop_scale=loop_scale
-        )[0][0]
+        beta, gamma = self._beta_gamma(m, model)
+        return quadratic_exclusion_intervals(beta, gamma, a, b, self.d_lo, self.d_hi, 4)
 
 
-def _quadratic_roots(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> tuple[NDArray, NDArray]:
-    """Real roots of a x^2 + b x + c = 0 (NaN where none), stable for any signs; a = 0 handled."""
-    a, b, c = np.broadcast_arrays(*(np.asarray(z, dtype=np.float64) for z in (a, b, c)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        disc = b * b - 4.0 * a * c
-        sq = np.sqrt(np.where(disc >= 0, disc, np.nan))
-        q = -0.5 * (b + np.where(b >= 0, 1.0, -1.0) * sq)
-        r1 = np.where(q != 0, q / a, np.nan)
-        r2 = np.where(q != 0, c / q, np.nan)
-        linear = np.where(b != 0, -c / b, np.nan)
-    r1 = np.where(a == 0, linear, r1)
-    r2 = np.where(a == 0, np.nan, r2)
-    return r1, r2
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -1,111 +1,44 @@
 r"""COHERENT: coherent elastic neutrino-nucleus scattering (CEvNS) at the SNS, with an X exchange.
 
 Constraint ``coherent_csi_2017``: the CsI[Na] observation, Akimov et al. (COHERENT),
-arXiv:1708.01294, Science 357 (2017) 1123; single-bin chi^2 of Liao & Marfatia, arXiv:1708.04255
-(PHYSICS.md section 5). Units: GeV unless a name says otherwise.
+arXiv:1708.01294, Science 357 (2017) 1123, with the single-bin chi^2 of Liao & Marfatia,
+arXiv:1708.04255. Units: GeV unless a name says otherwise.
 
-Cross section (Freedman 1974; as in arXiv:1604.01025 and bradkav/CEvNS ``CEvNS.py`` [C]):
+For a neutrino of energy E on a nucleus of mass M (Z protons, N neutrons), recoil energy T
+(Freedman 1974; as in arXiv:1604.01025 and bradkav/CEvNS):
 
     dsigma/dT = (G_F^2 M / 4 pi) Q_eff^2 (1 - M T / (2 E^2)) F^2(q),    q^2 = 2 M T,
+    Q_eff = Q_W - A_alpha / (2 M T + m_X^2),    Q_W = N - (1 - 4 s_W^2) Z,
+    A_alpha = (sqrt2 / G_F) g_nu_alpha (Z g_p + N g_n),   g_p = 2 g_u + g_d,   g_n = g_u + 2 g_d,
 
-for a neutrino (or antineutrino) of energy E on a spin-0 nucleus of mass M, Z protons and N neutrons,
-recoil energy T. The SM weak charge is Q_W = N - (1 - 4 s_W^2) Z = -2 (Z g_V^p + N g_V^n) with
-g_V^p = 1/2 - 2 s_W^2, g_V^n = -1/2 and s_W^2 = :data:`SIN2_THETA_W_LOW`.
+with the Helm form factor F (:mod:`zprime_atlas.nuclear`) and the SNS pi-DAR flux (prompt nu_mu
+line, delayed nu_e and nubar_mu Michel spectra). The count is a quadratic form in the amplitudes,
 
-X exchange. With L > X_a (g_nu nubar gamma^a P_L nu + g_p pbar gamma^a p + g_n nbar gamma^a n),
-integrating out the spacelike X (propagator 1/(Q^2 + m_X^2), Q^2 = 2 M T) adds
--(g_nu g_nuc / (2 M T + m_X^2)) (nubar gamma P_L nu)(Nbar gamma N) to the SM term
--sqrt2 G_F (Z g_V^p + N g_V^n)(nubar gamma P_L nu)(Nbar gamma N) (Z exchange in the same sign
-convention, PHYSICS.md section 0). So, per neutrino flavour alpha [D]:
+    N = sum_{n,k} [ Q_n^2 K0_nk - 2 Q_n A_nk K1_nk(m_X) + A_nk^2 K2_nk(m_X) ],
+    Kp_nk(m_X) = int dT w_nk(T) / (2 M_n T + m_X^2)^p,
 
-    Q_eff = Q_W - A_alpha / (2 M T + m_X^2),     A_alpha = (sqrt2 / G_F) g_nu_alpha (Z g_p + N g_n),
-    g_p = 2 g_u + g_d = g_X (2 x_u + x_d) + eps e,      g_n = g_u + 2 g_d = g_X (x_u + 2 x_d),
-
-the nucleon vector charges (strange quarks carry no net vector charge in a nucleon). Checks: this
-is PHYSICS.md 5.1, and bradkav's G_V = 1 - (sqrt2/G_F) 3 A g_nu g_q / (Q_W (q^2 + m^2)) for equal
-quark couplings [C]. The antineutrino sees the same shift (both Z and X amplitudes flip sign). A
-positive g_nu (Z g_p + N g_n) interferes destructively (Q_W > 0): B-L (x_nu = -1, x_B = 1)
-interferes constructively, the loop-induced mixing of L_mu-L_tau destructively for nu_mu.
-
-Kinetic mixing: ``eps="loop"`` is evaluated at q^2 = 0 (``couplings.loop_mixing_over_g``). At the
-recoil energies that are detected (q^2 = -2 M T = -(0.004 - 0.011) GeV^2) the exact eps(q^2) of
-L_mu-L_tau is 1-3% smaller than eps(0) (0.01399 vs 0.01443 at T = 42.7 keV on Cs): the loop
-contribution, already a ~0.4% coupling to protons, is overestimated by at most 3%.
-
-Helm form factor (Lewin & Smith 1996, as in bradkav/CEvNS [C]), the same for protons and neutrons:
-F(q) = 3 j_1(q R_1)/(q R_1) exp(-q^2 s^2/2), s = 0.9 fm, a = 0.52 fm, c = 1.23 A^(1/3) - 0.60 fm,
-R_1 = sqrt(c^2 + 7 pi^2 a^2/3 - 5 s^2).
-
-SNS pi-DAR flux, per flavour and proton on target (POT), at distance L (PHYSICS.md 5.2):
-prompt nu_mu line at E_pi = (m_pi^2 - m_mu^2)/(2 m_pi) = 29.79 MeV; delayed nu_e,
-dPhi/dE = 192 E^2/m_mu^3 (1/2 - E/m_mu), and delayed nubar_mu, 64 E^2/m_mu^3 (3/4 - E/m_mu), on
-0 < E < m_mu/2, each normalised to 1; fluence r N_POT/(4 pi L^2). The energy integral
-S(T) = int dE f(E) (1 - M T/(2 E^2)) over E > sqrt(M T/2) is done in closed form
-(:func:`recoil_factor`).
-
-Rate and kernels. The count is N = sum over nuclei n and neutrino keys k (nu_e; nu_mu =
-prompt nu_mu + delayed nubar_mu) of
-
-    N = sum_{n,k} [ Q_n^2 K0_{nk} - 2 Q_n A_{nk} K1_{nk}(m_X) + A_{nk}^2 K2_{nk}(m_X) ],
-    Kp_{nk}(m_X) = int dT w_{nk}(T) / (2 M_n T + m_X^2)^p,
-
-with w_{nk}(T) = N_n Phi (G_F^2 M_n / 4 pi) F_n^2 eps_det(T) S_k(T). The kernels do not depend on the
-charges: they are computed once per set of masses and cached, so a batch of 10^6 models costs
-array arithmetic only. The T integral is composite Gauss-Legendre between every kink of the
-integrand (efficiency nodes, 2-PE bin edges, prompt-line endpoints).
-
-Statistics (single bin, arXiv:1708.04255; bradkav ``COHERENT.ipynb`` [C]):
-
-    chi^2(N) = min_{alpha,beta} (N_meas - N (1 + alpha) - B_on (1 + beta))^2 / sigma_stat^2
-               + (alpha/sigma_alpha)^2 + (beta/sigma_beta)^2
-             = (N_meas - N - B_on)^2 / (sigma_stat^2 + sigma_alpha^2 N^2 + sigma_beta^2 B_on^2),
-
-with sigma_stat^2 = N_meas + 2 B_ss + B_on. The second line is the exact minimum: the residual is
-linear in (alpha, beta), so the 2x2 normal equations solve in closed form and the profile of a
-linear-Gaussian model adds the nuisance variances [D; the tests check it against a numerical
-minimisation]. The exclusion ratio is
-
-    r = max(chi^2(N) - chi^2(N_SM), 0) / Delta chi^2_crit(CL),   Delta chi^2_crit = chi2.ppf(CL, 1).
-
-Why relative to the SM point: r is then a function of the physical point alone (not of how a scan
-parametrises eps), the SM (and any X that does not reach the nucleus or the neutrinos) has r = 0 at
-every CL, and the test is conservative: a profile over g_X at fixed m_X (reference = best fit of
-the model family) coincides with it for families whose best fit is the SM (constructive
-interference, e.g. B-L) and is stronger by at most chi^2(N_SM) ~ 0.7 units for destructive ones.
-Because chi^2(N) has one minimum (at N = N_meas - B_on), r >= 1 exactly when N <= N_lo or
-N >= N_hi: for eps proportional to g_X the count is a parabola in u = g_X^2, and the excluded
-couplings follow in closed form (an island from destructive interference plus [g_hi, inf)).
-
-Checked (tests/test_coherent.py): SM count 187.7 against the published 173 +- 48 and against an
-independent brute-force double integral (0.2%); the per-2-PE-bin SM spectrum against the digitised
-published histogram (6-30 PE, within 12% per bin); Helm against a numerical sphere transform;
-Michel normalisations and mean energies (0.3 and 0.35 m_mu); the closed-form chi^2 against a
-numerical minimisation; the contact limit against (1 + sqrt2 g^2 A/(G_F m^2 Q_W))^2; and, for a
-universal coupling g_nu g_q, the chi^2 = 2.71 crossing against bradkav/CEvNS
-``results/COHERENT_Zprime.txt`` (ours 1.68e-9 vs 1.50e-9 for m -> 0, 5.75e-5 vs 5.15e-5 at 10 GeV).
-
-Approximate: PE = 1.17 T (no quenching curve, no PE smearing), a digitised acceptance, no timing
-cut, Helm form factor with the same radius for protons and neutrons, no axial (odd-nucleon) or
-radiative corrections, the (1 - M T/2E^2) kinematics, loop mixing at q^2 = 0. Unverified inputs
-([C]/[M] in PHYSICS.md): POT, nu/POT, N_meas, B_on, B_ss, sigma_alpha, sigma_beta, 173 +- 48.
+with charge-independent kernels computed once per set of masses (composite Gauss-Legendre between
+the kinks of the integrand). Statistics: chi^2(N) = (N_meas - N - B_on)^2 / (sigma_stat^2 +
+sigma_alpha^2 N^2 + sigma_beta^2 B_on^2), the exact profile over the signal and background
+normalisations, and r = max(chi^2(N) - chi^2(N_SM), 0) / Delta chi^2_crit(CL). Derivation, inputs
+(with their verification status), approximations and checks: docs/physics/coherent.md.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 import scipy.constants as _sc
 from numpy.typing import ArrayLike, NDArray
 from particle import Particle
-from scipy.stats import chi2 as _chi2
 
-from .._validate import as_coupling, as_mass
+from .._csv import package_table
+from .._quadrature import gauss_legendre_panels
+from .._validate import as_mass
 from ..constants import (
     G_FERMI,
     HBARC_GEV_CM,
@@ -116,7 +49,8 @@ from ..constants import (
 from ..couplings import Mixing, effective_couplings
 from ..models import Model
 from ..nuclear import helm_form_factor
-from .base import Constraint, ConstraintInfo, intervals_by_scan, limit_mixing
+from .base import Constraint, ConstraintInfo
+from .solve import delta_chi2_critical, intervals_by_scan, quadratic_exclusion_intervals
 
 __all__ = [
     "CS133",
@@ -171,7 +105,10 @@ class Nucleus:
 def _nucleus(name: str, Z: int, N: int) -> Nucleus:
     """Nucleus with its mass from the PDG nuclear code 100ZZZAAA0 of the `particle` package."""
     pdgid = 1_000_000_000 + 10_000 * Z + 10 * (Z + N)
-    return Nucleus(name, Z, N, float(Particle.from_pdgid(pdgid).mass) * 1e-3)
+    mass = Particle.from_pdgid(pdgid).mass
+    if mass is None:
+        raise ValueError(f"the PDG table of `particle` has no mass for {name} ({pdgid})")
+    return Nucleus(name, Z, N, float(mass) * 1e-3)
 
 
 #: Cs-133 and I-127 (masses from the `particle` package: 123.80 and 118.21 GeV).
@@ -274,16 +211,6 @@ class SingleBinStatistics:
 # -- the generic constraint ---------------------------------------------------------------------
 
 
-def _gauss_legendre_panels(
-    breaks: NDArray[np.float64], order: int
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Nodes and weights of composite Gauss-Legendre quadrature between sorted break points."""
-    x, w = np.polynomial.legendre.leggauss(order)
-    lo, hi = breaks[:-1, None], breaks[1:, None]
-    half = 0.5 * (hi - lo)
-    return (lo + half * (x + 1.0)).ravel(), (half * w).ravel()
-
-
 class CEvNSSingleBin(Constraint):
     """CEvNS at a pi-DAR source with a single-bin chi^2 (module docstring for the physics).
 
@@ -329,7 +256,7 @@ class CEvNSSingleBin(Constraint):
         kinks = [2.0 * e * e / n.mass for n in nuclei for e in (PROMPT_ENERGY, _MICHEL_END)]
         pts = np.concatenate([[t_lo, t_hi], np.asarray(breaks, dtype=float), kinks])
         pts = np.unique(pts[(pts >= t_lo) & (pts <= t_hi)])
-        self._t, w = _gauss_legendre_panels(pts, order)
+        self._t, w = gauss_legendre_panels(pts, order)
         eff = np.clip(efficiency(self._t), 0.0, None)
         # w_{n,k}(T_i): events per unit Q_eff^2, per node (dimensionless).
         weights = np.empty((len(nuclei), len(_KEYS), self._t.size))
@@ -353,7 +280,7 @@ class CEvNSSingleBin(Constraint):
         self._qw = np.array([n.weak_charge for n in nuclei])
         self._cache: dict[bytes, tuple[NDArray, NDArray]] = {}
         self.sm_counts: float = float(np.einsum("n,nki->", self._qw**2, weights))
-        self.dchi2_crit: float = float(_chi2.ppf(info.cl, 1))
+        self.dchi2_crit: float = delta_chi2_critical(info.cl)
         self.chi2_sm: float = float(statistics.chi2(self.sm_counts))
         self.count_window: tuple[float, float] = statistics.count_window(self.chi2_sm + self.dchi2_crit)
 
@@ -396,7 +323,7 @@ class CEvNSSingleBin(Constraint):
     ) -> list[list[NDArray[np.float64]]]:
         """A[n][k] = (sqrt2/G_F) g_nu_k (Z_n g_p + N_n g_n) [GeV^2], per nucleus n and key k.
 
-        Couplings at q^2 = 0 (module docstring for the loop-mixing error).
+        Couplings at q^2 = 0 (the size of that approximation for eps="loop": docs/physics/coherent.md).
         """
         c = effective_couplings(
             model, g_X, eps=eps, eps_over_g=eps_over_g, q2=0.0, loop_scale=loop_scale
@@ -435,7 +362,7 @@ class CEvNSSingleBin(Constraint):
         m_X: ArrayLike,
         g_X: ArrayLike,
         model: Model,
-        eps: ArrayLike | str | None = 0.0,
+        eps: ArrayLike | str | Mixing | None = 0.0,
         eps_over_g: ArrayLike | None = None,
         loop_scale: float | None = None,
     ) -> NDArray[np.float64]:
@@ -466,19 +393,8 @@ class CEvNSSingleBin(Constraint):
         dchi2 = self.statistics.chi2(n) - self.chi2_sm
         return np.maximum(dchi2, 0.0) / self.dchi2_crit
 
-    def ratio(
-        self,
-        m_X: ArrayLike,
-        g_X: ArrayLike,
-        model: Model,
-        eps: ArrayLike | str | None = 0.0,
-        eps_over_g: ArrayLike | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """r = max(chi^2(N) - chi^2(N_SM), 0) / Delta chi^2_crit; NaN outside the mass range."""
-        m = as_mass(m_X)
-        g = as_coupling(g_X)
-        mix = Mixing.parse(eps, eps_over_g, loop_scale)
+    def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
+        """r = max(chi^2(N) - chi^2(N_SM), 0) / Delta chi^2_crit."""
         if mix.proportional:
             # Every amplitude is A = g^2 A_1 (g_nu and g_q both scale with g): N is a polynomial
             # in u = g^2 whose coefficients are evaluated once, without the coupling axis.
@@ -488,16 +404,17 @@ class CEvNSSingleBin(Constraint):
             with np.errstate(over="ignore", invalid="ignore"):
                 n = self.sm_counts + u * (s1 + u * s2)
         else:
-            n = self.predicted_counts(m, g_X, model, eps, eps_over_g, loop_scale)
-        r = self._r_from_counts(n)
-        r, inside = np.broadcast_arrays(r, self.in_range(m))
-        return np.where(inside, r, np.nan)
+            n = self.predicted_counts(m, g, model, eps=mix)
+        return self._r_from_counts(n)
 
-    def _proportional_roots(
+    def _proportional_intervals(
         self, m: NDArray, model: Model, mix: Mixing
-    ) -> tuple[NDArray, NDArray, NDArray]:
-        """(u1, u2, u_hi) in u = g_X^2: the island (u1, u2) where N < N_lo (inf, inf if none) and
-        the onset u_hi of N > N_hi (inf if never), for eps proportional to g_X."""
+    ) -> list[tuple[NDArray, NDArray]]:
+        """The two excluded g_X intervals for eps proportional to g_X, in closed form.
+
+        N = N_SM + S1 v + S2 v^2 with v = lam g_X^2: excluded where N >= N_hi or N <= N_lo (an
+        island from destructive interference below the onset of N >= N_hi).
+        """
         k1, k2 = self.kernels(m)
         amps = self.amplitudes(model, 1.0, eps=mix)
         # Work in v = lam u with lam = max |A| per point, so that S1, S2 neither under- nor
@@ -507,78 +424,28 @@ class CEvNSSingleBin(Constraint):
             for a in row:
                 lam = np.maximum(lam, np.abs(a))
         lam = np.where(lam > 0, lam, 1.0)
-        s0 = self.sm_counts
         s1, s2 = self._u_coefficients(amps, k1, k2, lam)
-        s1, s2, lam = np.broadcast_arrays(s1, s2, lam)
         n_lo, n_hi = self.count_window
-        inf = math.inf
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            # S2 u^2 + S1 u + (S0 - N_hi) = 0 with S0 < N_hi: one positive root (stable forms).
-            c_hi = n_hi - s0
-            disc = np.sqrt(s1 * s1 + 4.0 * s2 * c_hi)
-            u_hi = np.where(s1 > 0, 2.0 * c_hi / (s1 + disc), (disc - s1) / (2.0 * s2))
-            u_hi = np.where((s2 > 0) | (s1 > 0), u_hi, inf)
-            # S2 u^2 + S1 u + (S0 - N_lo) = 0 with S0 > N_lo: two positive roots iff S1 < 0, D >= 0.
-            c_lo = s0 - n_lo
-            d_lo = s1 * s1 - 4.0 * s2 * c_lo
-            island = (n_lo > 0) & (s1 < 0) & (s2 > 0) & (d_lo >= 0)
-            sq = np.sqrt(np.where(island, d_lo, 0.0))
-            u1 = np.where(island, 2.0 * c_lo / (sq - s1), inf)
-            u2 = np.where(island, (sq - s1) / (2.0 * s2), inf)
-            return u1 / lam, u2 / lam, np.asarray(u_hi / lam, dtype=np.float64)
+        s0 = self.sm_counts
+        return quadratic_exclusion_intervals(s1, s2, lam, 0.0, n_lo - s0, n_hi - s0, 2)
 
-    def limit(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """Smallest excluded g_X > 0 (closed form for eps proportional to g_X; scan for fixed eps)."""
-        return self.excluded_intervals(m_X, model, eps_over_g, eps, loop_scale)[0][0]
-
-    def excluded_intervals(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
+    def _intervals(
+        self, m: NDArray, model: Model, mix: Mixing
     ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
         """The two excluded g_X intervals, in increasing g_X: [(lo1, hi1), (lo2, hi2)].
 
         Destructive interference can open an island (N < N_lo) below the onset of N > N_hi; where
-        there is no island the first pair is [g_hi, inf) and the second (inf, inf). NaN outside the
-        mass range; (inf, inf) where nothing is excluded.
+        there is no island the first pair is [g_hi, inf) and the second (inf, inf). Closed form for
+        eps proportional to g_X, a scan of g_X for fixed eps.
         """
-        m = as_mass(m_X)
-        mix = limit_mixing(eps, eps_over_g, loop_scale)
         if mix.proportional:
-            u1, u2, u_hi = self._proportional_roots(m, model, mix)
-            island = np.isfinite(u1)
-            inf = math.inf
-            first = (np.sqrt(np.where(island, u1, u_hi)), np.where(island, np.sqrt(u2), inf))
-            second = (np.where(island, np.sqrt(u_hi), inf), np.full(u_hi.shape, inf))
-            pairs = [first, second]
-        else:
-            shape = np.broadcast_shapes(m.shape, model.shape, np.shape(mix.value))
+            return self._proportional_intervals(m, model, mix)
+        shape = np.broadcast_shapes(m.shape, model.shape, mix.shape)
 
-            def ratio_of_g(g: NDArray) -> NDArray:
-                return self.ratio(m, g, model, eps=mix)
+        def ratio_of_g(g: NDArray) -> NDArray:
+            return self._ratio_in_range(m, g, model, mix)
 
-            pairs = intervals_by_scan(ratio_of_g, shape, max_intervals=2)
-        inside = self.in_range(m)
-        out = []
-        for lo, hi in pairs:
-            lo, hi, ins = np.broadcast_arrays(lo, hi, inside)
-            out.append(
-                (
-                    np.where(ins, lo, np.nan).astype(np.float64),
-                    np.where(ins, hi, np.nan).astype(np.float64),
-                )
-            )
-        return out
+        return intervals_by_scan(ratio_of_g, shape, max_intervals=2)
 
 
 # -- COHERENT CsI[Na] 2017 ----------------------------------------------------------------------
@@ -586,17 +453,7 @@ class CEvNSSingleBin(Constraint):
 
 def _read_table(name: str, header: str) -> NDArray[np.float64]:
     """A CSV of zprime_atlas/data/coherent (``#`` provenance lines, one header row)."""
-    res = resources.files(__name__.split(".")[0]) / "data" / "coherent" / name
-    try:
-        text = res.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise FileNotFoundError(
-            f"COHERENT table {name} is missing from zprime_atlas/data/coherent"
-        ) from err
-    rows = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    if not rows or rows[0].replace(" ", "") != header:
-        raise ValueError(f"COHERENT table {name}: expected the header row {header!r}")
-    data = np.loadtxt(io.StringIO("\n".join(rows[1:])), delimiter=",", ndmin=2)
+    data = package_table("coherent", name, header)
     if not np.all(np.isfinite(data)) or not np.all(np.diff(data[:, 0]) > 0):
         raise ValueError(f"COHERENT table {name}: expected finite rows in increasing first column")
     return data
@@ -605,18 +462,18 @@ def _read_table(name: str, header: str) -> NDArray[np.float64]:
 class CoherentCsI2017(CEvNSSingleBin):
     """``coherent_csi_2017``: COHERENT CsI[Na] (arXiv:1708.01294), single-bin chi^2.
 
-    Inputs (PHYSICS.md 5.3-5.4; [C] = as coded in bradkav/CEvNS, [M] = unverified):
-    14.6 kg CsI[Na] [V] at L = 19.3 m [C], 1.76e23 POT [C] (308.1 live days x 5.7e20 POT/day),
-    r = 0.08 nu per flavour per POT [C]; light yield 1.17 PE per keVnr (quenching included) [C];
-    acceptance vs PE digitised from the paper's supplement (``COHERENT_CsI_2017_efficiency.csv``)
-    [C], integrated from 4.49 PE (below it the table is < 1e-4, the floor of a zero acceptance) to
-    50 PE (the end of the published spectrum); N_meas = 142, B_on = 6, B_ss = 405, sigma_alpha = 0.28,
-    sigma_beta = 0.25 [C]. The SM prediction, 187.7 events, is inside the published 173 +- 48 [M].
+    Inputs (docs/physics/coherent.md gives each one's source and status; most are as coded in
+    bradkav/CEvNS and not checked against the paper): 14.6 kg CsI[Na] at L = 19.3 m, 1.76e23 POT
+    (308.1 live days x 5.7e20 POT/day), 0.08 nu per flavour per POT; light yield 1.17 PE per keVnr
+    (quenching included); acceptance vs PE digitised from the paper's supplement
+    (``COHERENT_CsI_2017_efficiency.csv``), integrated from 4.49 PE (below it the table is < 1e-4,
+    the floor of a zero acceptance) to 50 PE (the end of the published spectrum); N_meas = 142,
+    B_on = 6, B_ss = 405, sigma_alpha = 0.28, sigma_beta = 0.25.
 
     ``cl``: confidence level of the two-sided chi^2 test (default 0.90, Delta chi^2 = 2.706).
     """
 
-    #: Light yield in photoelectrons per keV of nuclear recoil (quenching included) [C].
+    #: Light yield in photoelectrons per keV of nuclear recoil (quenching included; bradkav/CEvNS).
     LIGHT_YIELD_PE_PER_KEV: float = 1.17
     #: Detector mass [kg], baseline [m], protons on target, nu per flavour per POT.
     DETECTOR_KG: float = 14.6
@@ -625,7 +482,7 @@ class CoherentCsI2017(CEvNSSingleBin):
     NU_PER_POT: float = 0.08
     #: Counting window in photoelectrons (threshold node of the acceptance table; spectrum end).
     PE_RANGE: tuple[float, float] = (4.49406, 50.0)
-    #: Published SM expectation and measured CEvNS counts (arXiv:1708.01294) [M].
+    #: Published SM expectation and measured CEvNS counts (arXiv:1708.01294) [unverified].
     PUBLISHED_SM: tuple[float, float] = (173.0, 48.0)
     PUBLISHED_MEASURED: tuple[float, float] = (134.0, 22.0)
 
@@ -683,7 +540,7 @@ class CoherentCsI2017(CEvNSSingleBin):
                 f"over both nuisances in closed form; r = [chi^2(N) - chi^2(SM)]/"
                 f"{self.dchi2_crit:.3f} ({cl:.0%} CL, 1 dof): excluded when N < {n_lo:.1f} or "
                 f"N > {n_hi:.1f}. eps='loop' at q^2 = 0 (eps(q^2 = -2MT) is 1-3% smaller). "
-                "Inputs from bradkav/CEvNS and PHYSICS.md 5 (partly unverified [C]/[M]); no "
+                "Inputs as coded in bradkav/CEvNS (mostly unverified against the paper); no "
                 "timing information, no axial or radiative corrections."
             ),
         )
@@ -715,3 +572,7 @@ class CoherentCsI2017(CEvNSSingleBin):
                 q_eff = qw - a * prop
                 total = total + (q_eff * q_eff * self._weights[j, k]) @ onehot
         return np.asarray(total, dtype=np.float64)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -1,0 +1,407 @@
+"""The recast metadata file (TOML): a declarative, versioned schema and its parser.
+
+Every key of format version 1 is a :class:`Field` of :data:`SCHEMAS` (its TOML type, whether it is
+required, its meaning and its check); :func:`parse_metadata` checks a file against the table of its
+``format_version`` (a file without one is read as version 1) and reports every error of the file at
+once, one sentence each, naming the file and the line of the key:
+``<file>: <what is wrong> (line <n>)``. :func:`schema_table` prints the table (recasts/README.md
+shows it). The physics the keys select: docs/physics/recast.md.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ...constants import FERMION_MASS
+from ...models import model as named_model
+from .production import MECHANISMS
+
+__all__ = [
+    "FORMAT_VERSION",
+    "INVISIBLE",
+    "SCHEMAS",
+    "VISIBLE_CHANNELS",
+    "Field",
+    "Lifetime",
+    "RecastFileError",
+    "RecastMetadata",
+    "parse_metadata",
+    "schema_table",
+]
+
+_PS = 1e-12  # seconds per picosecond
+#: The final-state name of invisible searches (X -> nu nubar plus any dark-sector width).
+INVISIBLE = "invisible"
+#: Visible channels a recast may select (decay-width keys of :mod:`zprime_atlas.decays`).
+VISIBLE_CHANNELS: tuple[str, ...] = ("e_e", "mu_mu", "tau_tau", "hadrons", "c_c", "b_b")
+
+
+class RecastFileError(ValueError):
+    """A recast metadata or data file is malformed: one sentence per error, naming file and line."""
+
+    def __init__(self, *errors: str) -> None:
+        self.errors: tuple[str, ...] = errors
+        super().__init__("\n".join(errors))
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """Proper-time acceptance window of the search (docs/physics/recast.md).
+
+    ``kind``: ``prompt``, ``window`` (t0_ps, t1_ps, optional t1_gev_ps and t1_threshold_gev:
+    t1 = t1_ps + t1_gev_ps/(m - t1_threshold_gev)) or ``displaced`` (decay_over_shield).
+    """
+
+    kind: str
+    t0_ps: float = 0.0
+    t1_ps: float = math.inf
+    t1_gev_ps: float = 0.0
+    t1_threshold_gev: float = 0.0
+    decay_over_shield: float = 0.0
+
+    def window(self, m: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+        """(t0, t1) in seconds for a ``window`` kind, per mass."""
+        t0 = np.full(m.shape, self.t0_ps * _PS)
+        with np.errstate(divide="ignore"):
+            extra = np.where(self.t1_gev_ps != 0.0, self.t1_gev_ps / (m - self.t1_threshold_gev), 0.0)
+        return t0, (self.t1_ps + extra) * _PS
+
+
+@dataclass(frozen=True)
+class RecastMetadata:
+    """The content of a recast TOML file (keys: recasts/README.md)."""
+
+    name: str
+    title: str
+    experiment: str
+    arxiv: tuple[str, ...]
+    journal: str
+    cl: float
+    data: str
+    reference: str
+    coupling: str
+    production: tuple[str, ...]
+    production_fractions: str | None
+    final_states: tuple[str, ...]
+    lifetime: Lifetime
+    provenance: str
+    notes: str = ""
+    reference_branching_ratio: float | None = None
+    supersedes: tuple[str, ...] = ()
+    status: str = "published"
+    extra: dict[str, Any] = field(default_factory=dict)
+    format_version: int = 1
+
+
+# -- the schema --------------------------------------------------------------------------------
+
+#: The current format version (written by ``format_version = 1`` at the top of a file).
+FORMAT_VERSION = 1
+
+Check = Callable[[Any], "str | None"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a recast file: TOML type, required or not, meaning, and an optional value check.
+
+    ``kind`` is one of :data:`KINDS`; ``check(value)`` returns an error sentence or None.
+    """
+
+    key: str
+    kind: str
+    required: bool
+    meaning: str
+    check: Check | None = None
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+#: TOML types a field may have: name -> (test, words for an error message).
+KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "string": (lambda v: isinstance(v, str), "a string"),
+    "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "number": (_is_number, "a number"),
+    "strings": (
+        lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        "a list of strings",
+    ),
+    "string or strings": (
+        lambda v: isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v)),
+        "a string or a list of strings",
+    ),
+    "table": (lambda v: isinstance(v, dict), 'a table, e.g. { kind = "prompt" }'),
+}
+
+
+def _check_name(v: str) -> str | None:
+    if not v.replace("_", "").isalnum() or v.lower() != v:
+        return f"name {v!r} must be lower_snake_case"
+    return None
+
+
+def _check_cl(v: float) -> str | None:
+    if not 0 < float(v) < 1:
+        return f"cl = {float(v)} must lie between 0 and 1 (e.g. 0.90)"
+    return None
+
+
+def _check_reference(v: str) -> str | None:
+    try:
+        named_model(v)
+    except ValueError as exc:
+        return f"reference model: {exc}"
+    return None
+
+
+def _check_coupling(v: str) -> str | None:
+    return None if v in ("eps", "g") else f"coupling must be 'eps' or 'g', got {v!r}"
+
+
+def _check_production(v: list[str]) -> str | None:
+    if not v:
+        return "'production' must be a non-empty list of mechanisms"
+    for mech in v:
+        if mech not in MECHANISMS:
+            return f"unknown production mechanism {mech!r}; known: " + ", ".join(MECHANISMS)
+    return None
+
+
+def _check_final_states(v: str | list[str]) -> str | None:
+    finals = [v] if isinstance(v, str) else v
+    if not finals:
+        return "'final_states' must be a channel list or 'invisible'"
+    for fs in finals:
+        if fs != INVISIBLE and fs not in VISIBLE_CHANNELS:
+            return f"unknown final state {fs!r}; use 'invisible' or channels of " + ", ".join(
+                VISIBLE_CHANNELS
+            )
+    if INVISIBLE in finals and len(finals) > 1:
+        return "'invisible' cannot be combined with visible channels"
+    return None
+
+
+def _check_branching(v: float) -> str | None:
+    return None if 0 < v <= 1 else "reference_branching_ratio must lie in (0, 1]"
+
+
+def _check_version(v: int) -> str | None:
+    return None if v in SCHEMAS else f"format_version = {v} is not supported (known: 1)"
+
+
+_V1: tuple[Field, ...] = (
+    Field("format_version", "integer", False, "version of this schema (1; a file without it is 1)",
+          _check_version),
+    Field("name", "string", True, "constraint name, lower_snake_case, unique", _check_name),
+    Field("title", "string", True, "one-line description"),
+    Field("experiment", "string", True, "experiment or collaboration"),
+    Field("arxiv", "strings", True, "arXiv numbers of the paper(s)"),
+    Field("inspire", "string or strings", False, "INSPIRE texkey(s)"),
+    Field("journal", "string", False, "journal reference"),
+    Field("cl", "number", True, "confidence level of the published limit, in (0, 1)", _check_cl),
+    Field("data", "string", True, "limit CSV, relative to this file"),
+    Field("reference", "string", True, "model the data column limits (a zprime_atlas.model name)",
+          _check_reference),
+    Field("coupling", "string", True, "'eps' (dark photon, column eps) or 'g' (column gprime)",
+          _check_coupling),
+    Field("production", "strings", False, "production mechanisms (or production_fractions)",
+          _check_production),
+    Field("production_fractions", "string", False, "CSV of per-mass mechanism fractions"),
+    Field("final_states", "string or strings", True, "decay channels, or 'invisible'",
+          _check_final_states),
+    Field("lifetime", "table", False, "{ kind = prompt | window | displaced, ... }; default prompt"),
+    Field("reference_branching_ratio", "number", False,
+          "BR of the reference model into the final state assumed by the paper", _check_branching),
+    Field("provenance", "string", True, "where the numbers come from"),
+    Field("notes", "string", False, "caveats shown by zprime-atlas list"),
+    Field("supersedes", "strings", False, "names of constraints this one replaces"),
+    Field("status", "string", False, "'published' (default), 'superseded', ..."),
+)  # fmt: skip
+
+#: Field tables by format version.
+SCHEMAS: dict[int, dict[str, Field]] = {1: {f.key: f for f in _V1}}
+
+#: Keys of the ``lifetime`` table per kind (all numbers except t1_threshold, which may be a channel).
+LIFETIME_KEYS: dict[str, tuple[str, ...]] = {
+    "prompt": ("kind",),
+    "window": ("kind", "t0_ps", "t1_ps", "t1_gev_ps", "t1_threshold"),
+    "displaced": ("kind", "decay_over_shield"),
+}
+
+
+def schema_table(version: int = FORMAT_VERSION) -> str:
+    """The field table of a format version as Markdown (key, type, required, meaning)."""
+    rows = ["| key | type | required | meaning |", "| --- | --- | --- | --- |"]
+    for f in SCHEMAS[version].values():
+        rows.append(f"| `{f.key}` | {f.kind} | {'yes' if f.required else 'no'} | {f.meaning} |")
+    return "\n".join(rows)
+
+
+# -- the parser --------------------------------------------------------------------------------
+
+_KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+_TOML_LINE = re.compile(r"at line (\d+)")
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Line (1-based) of every top-level ``key =`` of a TOML text (before any [table] header)."""
+    out: dict[str, int] = {}
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith("["):
+            break
+        match = _KEY_LINE.match(line)
+        if match:
+            out.setdefault(match.group(1), lineno)
+    return out
+
+
+def _sentence(path: Path, line: int | None, text: str) -> str:
+    return f"{path}: {text}" if line is None else f"{path}: {text} (line {line})"
+
+
+def parse_metadata(path: Path) -> RecastMetadata:
+    """Read and check a recast TOML file; RecastFileError lists every problem (module docstring)."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise RecastFileError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        where = _TOML_LINE.search(str(exc))
+        line = int(where.group(1)) if where else None
+        raise RecastFileError(_sentence(path, line, f"not valid TOML ({exc})")) from None
+    lines = _key_lines(text)
+    errors: list[tuple[int, str]] = []
+
+    def report(key: str | None, message: str) -> None:
+        line = lines.get(key) if key else None
+        errors.append((line or 0, _sentence(path, line, message)))
+
+    version = raw.get("format_version", 1)
+    schema = SCHEMAS.get(version) if isinstance(version, int) else None
+    if schema is None:
+        raise RecastFileError(
+            _sentence(path, lines.get("format_version"), f"format_version = {version!r} is not "
+                      f"supported (known: {', '.join(map(str, SCHEMAS))})")
+        )  # fmt: skip
+    for key in raw:
+        if key not in schema:
+            report(key, f"unknown key {key!r}")
+    good: dict[str, Any] = {}
+    for key, spec in schema.items():
+        if key not in raw:
+            if spec.required:
+                report(None, f"missing key {key!r} ({spec.meaning})")
+            continue
+        value = raw[key]
+        test, words = KINDS[spec.kind]
+        if not test(value):
+            report(key, f"key {key!r} must be {words}, got {value!r}")
+            continue
+        problem = spec.check(value) if spec.check else None
+        if problem:
+            report(key, problem)
+            continue
+        good[key] = value
+
+    if ("production" in raw) == ("production_fractions" in raw):
+        report("production" if "production" in raw else None,
+               "give exactly one of 'production' and 'production_fractions'")  # fmt: skip
+    eps_of_a_model = good.get("coupling") == "eps" and "reference" in good
+    if eps_of_a_model and named_model(good["reference"]).name != "dark-photon":
+        report("coupling", "coupling 'eps' needs reference 'dark-photon'")
+    lifetime = Lifetime("prompt")
+    if "lifetime" in good:
+        parsed = _parse_lifetime(good["lifetime"])
+        if isinstance(parsed, str):
+            report("lifetime", parsed)
+        else:
+            lifetime = parsed
+    if errors:
+        raise RecastFileError(*(message for _, message in sorted(errors, key=lambda e: e[0])))
+
+    finals = good["final_states"]
+    ref_br = good.get("reference_branching_ratio")
+    return RecastMetadata(
+        name=good["name"],
+        title=good["title"],
+        experiment=good["experiment"],
+        arxiv=tuple(str(a) for a in good["arxiv"]),
+        journal=str(good.get("journal", "")),
+        cl=float(good["cl"]),
+        data=good["data"],
+        reference=good["reference"],
+        coupling=good["coupling"],
+        production=tuple(good.get("production") or ()),
+        production_fractions=good.get("production_fractions"),
+        final_states=tuple([finals] if isinstance(finals, str) else finals),
+        lifetime=lifetime,
+        provenance=good["provenance"],
+        notes=str(good.get("notes", "")),
+        reference_branching_ratio=None if ref_br is None else float(ref_br),
+        supersedes=tuple(good.get("supersedes", ())),
+        status=str(good.get("status", "published")),
+        extra={k: good[k] for k in ("inspire",) if k in good},
+        format_version=version,
+    )
+
+
+def _parse_lifetime(spec: dict[str, Any]) -> Lifetime | str:
+    """The Lifetime of a ``lifetime`` table, or the sentence saying what is wrong with it."""
+    kind = spec.get("kind")
+    if kind is None:
+        return "'lifetime' must be a table with a 'kind'"
+    if kind not in LIFETIME_KEYS:
+        return f"lifetime kind {kind!r} is not prompt, window or displaced"
+    unknown = sorted(set(spec) - set(LIFETIME_KEYS[kind]))
+    if unknown:
+        return (
+            f"lifetime kind {kind!r} has no key {unknown[0]!r} (keys: "
+            + ", ".join(LIFETIME_KEYS[kind])
+            + ")"
+        )
+    numbers = [k for k in spec if k not in ("kind", "t1_threshold")]
+    for k in numbers:
+        if not _is_number(spec[k]):
+            return f"lifetime {k} must be a number, got {spec[k]!r}"
+    if kind == "prompt":
+        return Lifetime("prompt")
+    if kind == "window":
+        threshold = spec.get("t1_threshold", 0.0)
+        if isinstance(threshold, str):  # a channel: its pair threshold, e.g. "mu_mu" -> 2 m_mu
+            if threshold not in ("e_e", "mu_mu", "tau_tau"):
+                return f"t1_threshold {threshold!r} is not a lepton pair"
+            threshold = 2.0 * FERMION_MASS[threshold.split("_")[0]]
+        elif not _is_number(threshold):
+            return f"t1_threshold must be a number (GeV) or a lepton pair, got {threshold!r}"
+        t1 = float(spec.get("t1_ps", math.inf))
+        t0 = float(spec.get("t0_ps", 0.0))
+        if not t1 > t0 >= 0:
+            return "lifetime window needs 0 <= t0_ps < t1_ps"
+        return Lifetime(
+            "window",
+            t0_ps=t0,
+            t1_ps=t1,
+            t1_gev_ps=float(spec.get("t1_gev_ps", 0.0)),
+            t1_threshold_gev=float(threshold),
+        )
+    ratio = float(spec.get("decay_over_shield", 0.0))
+    if not ratio > 0:
+        return "displaced lifetime needs decay_over_shield > 0"
+    return Lifetime("displaced", decay_over_shield=ratio)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -1,0 +1,244 @@
+"""Readers of the recast data files: the published limit curve and the production fractions.
+
+Both are ``#``-commented CSV files (provenance in the comments). A limit file is one-sided,
+``segment,m_GeV,<column>`` (gap-free segments; no limit between them), or a two-sided island,
+``m_GeV,<column>_lower,<column>_upper``; <column> is ``eps`` for a dark-photon reference and
+``gprime`` for a named model. A fractions file is ``m_GeV,<mechanism>,...`` with fractions in [0, 1].
+Every error names the file and line. Format: recasts/README.md and docs/physics/recast.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..._csv import rows_with_lines
+from .production import MECHANISMS
+from .schema import RecastFileError
+
+__all__ = [
+    "LimitData",
+    "ProductionFractions",
+    "read_fractions_csv",
+    "read_limit_csv",
+    "sha256",
+]
+
+
+def sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes (recorded in scan files for provenance)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class LimitData:
+    """A published limit curve: one-sided (``upper`` is None) or a two-sided island.
+
+    Masses in GeV, increasing. One-sided curves carry ``segments`` (gap-free pieces; no limit
+    between segments). Values are the coupling column (eps or g of the reference model).
+    """
+
+    path: Path
+    masses: NDArray[np.float64]
+    lower: NDArray[np.float64]
+    upper: NDArray[np.float64] | None
+    segments: NDArray[np.int64]
+    column: str
+
+    @property
+    def two_sided(self) -> bool:
+        return self.upper is not None
+
+    @property
+    def mass_range(self) -> tuple[float, float]:
+        return float(self.masses[0]), float(self.masses[-1])
+
+    def interpolate(self, m: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+        """(lower, upper) limit at masses m: linear in log-log inside a segment, NaN elsewhere.
+
+        For one-sided curves ``upper`` is +inf where ``lower`` is defined.
+        """
+        x = self.masses
+        seg = self.segments
+        idx = np.clip(np.searchsorted(x, m, side="right") - 1, 0, len(x) - 2)
+        x0, x1 = x[idx], x[idx + 1]
+        inside = (m >= x0) & (m <= x1) & (seg[idx] == seg[idx + 1])
+        # An exact tabulated mass at a segment end is defined even when the next segment starts.
+        at_node = np.isclose(m, x0, rtol=1e-12, atol=0.0)
+        inside |= (m >= x[0]) & (m <= x[-1]) & at_node
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(x1 > x0, np.log(m / x0) / np.log(x1 / x0), 0.0)
+        w = np.where(at_node, 0.0, np.clip(w, 0.0, 1.0))
+
+        def interp(y: NDArray[np.float64]) -> NDArray[np.float64]:
+            ly = np.log(y)
+            val = np.exp(ly[idx] + w * (ly[idx + 1] - ly[idx]))
+            return np.where(inside, val, np.nan)
+
+        lo = interp(self.lower)
+        hi = interp(self.upper) if self.upper is not None else np.where(inside, math.inf, np.nan)
+        return lo, hi
+
+
+def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and data rows (with 1-based line numbers) of a '#'-commented CSV file."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise RecastFileError(f"{path}: cannot read the data file ({exc.strerror})") from None
+    lines = rows_with_lines(text)
+    if not lines:
+        raise RecastFileError(f"{path}: no header row")
+    header_line, header = lines[0]
+    rows = lines[1:]
+    for lineno, fields in rows:
+        if len(fields) != len(header):
+            raise RecastFileError(
+                f"{path}:{lineno}: expected {len(header)} columns ({', '.join(header)}), "
+                f"got {len(fields)}"
+            )
+    if not rows:
+        raise RecastFileError(f"{path}:{header_line}: no data rows after the header")
+    return header, rows
+
+
+def _float_cell(path: Path, lineno: int, column: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise RecastFileError(f"{path}:{lineno}: {column} = {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise RecastFileError(f"{path}:{lineno}: {column} = {text!r} is not finite")
+    return value
+
+
+def read_limit_csv(path: Path, column: str) -> LimitData:
+    """Read and validate a limit data file (format: module docstring).
+
+    One-sided: ``segment,m_GeV,<column>[,<column>_binmin,<column>_binmax]``; two-sided:
+    ``m_GeV,<column>_lower,<column>_upper``. Masses must increase, limits must be positive.
+    """
+    path = Path(path)
+    header, rows = _read_csv_rows(path)
+    if "m_GeV" not in header:
+        raise RecastFileError(f"{path}: missing column 'm_GeV' (header: {', '.join(header)})")
+    two_sided = f"{column}_lower" in header or f"{column}_upper" in header
+    if two_sided:
+        needed = ["m_GeV", f"{column}_lower", f"{column}_upper"]
+    else:
+        needed = ["segment", "m_GeV", column]
+    missing = [c for c in needed if c not in header]
+    if missing:
+        raise RecastFileError(
+            f"{path}: missing column {missing[0]!r} (header: {', '.join(header)}; the metadata's "
+            f"coupling needs column {column!r})"
+        )
+    col = {name: header.index(name) for name in needed}
+    masses: list[float] = []
+    lower: list[float] = []
+    upper: list[float] = []
+    segments: list[int] = []
+    for lineno, fields in rows:
+        m = _float_cell(path, lineno, "m_GeV", fields[col["m_GeV"]])
+        if m <= 0:
+            raise RecastFileError(f"{path}:{lineno}: mass {m:g} GeV is not positive")
+        if masses and m <= masses[-1]:
+            raise RecastFileError(
+                f"{path}:{lineno}: masses must increase, but {m:g} GeV follows {masses[-1]:g} GeV"
+            )
+        masses.append(m)
+        if two_sided:
+            lo = _float_cell(path, lineno, f"{column}_lower", fields[col[f"{column}_lower"]])
+            hi = _float_cell(path, lineno, f"{column}_upper", fields[col[f"{column}_upper"]])
+            if lo <= 0 or hi <= 0:
+                raise RecastFileError(f"{path}:{lineno}: limits must be positive, got {lo}, {hi}")
+            if hi <= lo:
+                raise RecastFileError(
+                    f"{path}:{lineno}: upper edge {hi:g} is not above lower edge {lo:g}"
+                )
+            lower.append(lo)
+            upper.append(hi)
+            segments.append(0)
+        else:
+            y = _float_cell(path, lineno, column, fields[col[column]])
+            if y <= 0:
+                raise RecastFileError(f"{path}:{lineno}: limit {column} = {y:g} is not positive")
+            seg_text = fields[col["segment"]]
+            try:
+                seg = int(seg_text)
+            except ValueError:
+                raise RecastFileError(
+                    f"{path}:{lineno}: segment {seg_text!r} is not an integer"
+                ) from None
+            if segments and seg < segments[-1]:
+                raise RecastFileError(f"{path}:{lineno}: segment numbers must not decrease")
+            lower.append(y)
+            segments.append(seg)
+    if len(masses) < 2:
+        raise RecastFileError(f"{path}: at least two data rows are needed")
+    return LimitData(
+        path=path,
+        masses=np.array(masses),
+        lower=np.array(lower),
+        upper=np.array(upper) if two_sided else None,
+        segments=np.array(segments, dtype=np.int64),
+        column=column,
+    )
+
+
+@dataclass(frozen=True)
+class ProductionFractions:
+    """Per-mass fractions f_k(m) of the reference signal from each mechanism (linear in m).
+
+    The fractions are normalised to their sum at each mass: the tabulated mechanisms need not add up
+    to 1 (the LHCb table sums to 0.907-1.000), and the untabulated remainder is taken to follow the
+    same mix. Without this, a dark photon recast onto itself would not return the input limit.
+    """
+
+    path: Path
+    masses: NDArray[np.float64]
+    fractions: dict[str, NDArray[np.float64]]
+
+    def __call__(self, m: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+        total = sum(self.fractions.values())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return {
+                k: np.interp(m, self.masses, np.where(total > 0, f / total, 0.0),
+                             left=np.nan, right=np.nan)
+                for k, f in self.fractions.items()
+            }  # fmt: skip
+
+
+def read_fractions_csv(path: Path) -> ProductionFractions:
+    """Read a production-fractions file: ``m_GeV,<mechanism>,...`` with fractions in [0, 1]."""
+    header, rows = _read_csv_rows(path)
+    if not header or header[0] != "m_GeV":
+        raise RecastFileError(f"{path}: the first column must be 'm_GeV'")
+    for name in header[1:]:
+        if name not in MECHANISMS:
+            raise RecastFileError(
+                f"{path}: unknown production mechanism {name!r}; known: " + ", ".join(MECHANISMS)
+            )
+    table: list[list[float]] = []
+    for lineno, fields in rows:
+        values = [_float_cell(path, lineno, c, t) for c, t in zip(header, fields, strict=True)]
+        if table and values[0] <= table[-1][0]:
+            raise RecastFileError(f"{path}:{lineno}: masses must increase")
+        if any(v < 0 or v > 1 + 1e-9 for v in values[1:]):
+            raise RecastFileError(f"{path}:{lineno}: fractions must lie in [0, 1]")
+        table.append(values)
+    arr = np.array(table)
+    return ProductionFractions(
+        path=path,
+        masses=arr[:, 0],
+        fractions={name: arr[:, i + 1] for i, name in enumerate(header[1:])},
+    )
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
