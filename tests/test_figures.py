@@ -47,7 +47,11 @@ def _compare(new, old, path: str = "") -> list[str]:
     return [] if new == old else [f"{path}: {new!r} != {old!r}"]
 
 
-@pytest.mark.parametrize("name", figures.figure_names())
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in ("survey", "alpha_r") else n
+     for n in figures.figure_names()],
+)  # fmt: skip
 def test_figure_numbers_match_committed_json(name: str) -> None:
     path = FIGURES / f"{name}.json"
     if not path.exists():

@@ -1,4 +1,4 @@
-"""The ``zprime-atlas`` command line (DESIGN.md section 8).
+"""The ``zprime-atlas`` command line (the README's command reference).
 
 Commands:
 

@@ -1,6 +1,6 @@
 """The grid engine: every constraint over models x masses x mixings x couplings, chunked and parallel.
 
-Axes are an outer product (DESIGN.md section 7):
+Axes are an outer product:
 
 - models: a model batch, flattened (N); a 2-D family such as the alpha-R plane keeps its own axes in
   ``family`` metadata;
@@ -542,7 +542,7 @@ def survey(
     n_g: int = 9,
     **scan_options: Any,
 ) -> ScanResult:
-    """The model survey of the seed analysis (arXiv:2203.13731; PHYSICS.md section 15).
+    """The model survey of the seed analysis (arXiv:2203.13731; docs/physics/models.md).
 
     Every anomaly-free quark-universal model with integer charges |x| <= ``max_charge``
     (:func:`~zprime_atlas.models.enumerate_models`) is scanned over ``masses`` [GeV] (default
@@ -578,3 +578,7 @@ def survey(
     result = execute(plan, **run)
     assert result is not None
     return result
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

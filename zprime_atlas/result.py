@@ -179,7 +179,8 @@ class ScanResult:
         (:meth:`gap_mask`): the *viable* list. Without it, gap-only survivors are included too.
         """
         where_all = self.viable() if exclude_vetoed else self.allowed_in_band  # (N, M, K)
-        return [self._describe(i, where_all[i]) for i in np.flatnonzero(np.any(where_all, axis=(1, 2)))]
+        hits = np.flatnonzero(np.any(where_all, axis=(1, 2)))
+        return [self._describe(int(i), where_all[i]) for i in hits]
 
     def survey_summary(self) -> dict[str, Any]:
         """``viable`` (every search covering the mass speaks: the headline) and ``gap_only`` (models
@@ -191,8 +192,8 @@ class ScanResult:
         return {
             "n_viable": int(has_clean.sum()),
             "n_gap_only": int(gap_only.sum()),
-            "viable": [self._describe(i, clean[i]) for i in np.flatnonzero(has_clean)],
-            "gap_only": [self._describe(i, loose[i]) for i in np.flatnonzero(gap_only)],
+            "viable": [self._describe(int(i), clean[i]) for i in np.flatnonzero(has_clean)],
+            "gap_only": [self._describe(int(i), loose[i]) for i in np.flatnonzero(gap_only)],
         }
 
     def _describe(self, i: int, where: NDArray[np.bool_]) -> dict[str, Any]:
@@ -257,7 +258,7 @@ def load(path: str | Path) -> ScanResult:
     name = attrs.get("name") or None
     if data["generators"] is not None:
         g = data["generators"]
-        models = Model.from_generators(*(g[:, i] for i in range(4)), name=name)
+        models = Model.from_generators(B=g[:, 0], Le=g[:, 1], Lmu=g[:, 2], Ltau=g[:, 3], name=name)
     else:
         charges = data["charges"]
         models = Model({fm: charges[:, i] for i, fm in enumerate(FERMIONS)}, name=name)
@@ -271,3 +272,7 @@ def load(path: str | Path) -> ScanResult:
         g_high=data["g_high"], allowed=data["allowed"], results=data["results"],
         constraint_names=data["constraint_names"], attrs=attrs,
     )  # fmt: skip
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

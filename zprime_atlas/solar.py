@@ -43,7 +43,6 @@ from .constants import AVOGADRO, G_FERMI, HBARC_GEV_CM
 
 __all__ = [
     "FLUXES",
-    "MixingAngles",
     "SolarModel",
     "potential_cc",
     "production_points",
@@ -56,16 +55,6 @@ FLUXES: tuple[str, ...] = ("pp", "pep", "be7", "b8")
 
 _SQRT2_GF = math.sqrt(2.0) * G_FERMI
 _EV2_TO_GEV2 = 1e-18
-
-
-@dataclass(frozen=True)
-class MixingAngles:
-    """Vacuum mixing used in the solar calculation (radians; Delta m21^2 in eV^2)."""
-
-    theta12: float
-    theta13: float
-    theta23: float
-    dm21_ev2: float
 
 
 def potential_cc(ne_na: ArrayLike) -> NDArray[np.float64]:
@@ -168,3 +157,7 @@ def production_points(flux: str, n_points: int = 16) -> tuple[NDArray[np.float64
     log_ne = np.interp(q, centre_cdf, np.log(ssm.ne_na))
     y_n = np.interp(q, centre_cdf, ssm.y_n)
     return np.exp(log_ne), y_n
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -309,3 +309,7 @@ def read_scan(path: str | Path) -> dict[str, Any]:
         raise StoreError(f"{path} is damaged: {exc}") from None
     finally:
         f.close()
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

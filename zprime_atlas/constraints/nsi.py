@@ -43,14 +43,14 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import chdtri
 
 from .._validate import as_coupling, as_mass
 from ..constants import G_FERMI, Y_N_EARTH
 from ..couplings import Mixing, effective_couplings
 from ..models import Model
 from ..solar import production_points, survival_probability
-from .base import Constraint, ConstraintInfo, intervals_by_scan, limit_mixing
+from .base import Constraint, ConstraintInfo
+from .solve import Intervals, delta_chi2_critical, intervals_by_scan
 
 __all__ = [
     "AtmosphericBound",
@@ -64,11 +64,6 @@ __all__ = [
 
 _SQRT2_GF = math.sqrt(2.0) * G_FERMI
 _MEV = 1e-3
-
-
-def _crit(cl: float, dof: int = 1) -> float:
-    """Delta chi^2 at confidence level ``cl`` for ``dof`` degrees of freedom (chi2.ppf)."""
-    return float(chdtri(dof, 1.0 - cl))
 
 
 # -- inputs ---------------------------------------------------------------------------------------
@@ -267,7 +262,8 @@ def earth_nsi(
     g = effective_couplings(model, g_X, eps=eps, eps_over_g=eps_over_g, loop_scale=loop_scale,
                             fermions=("e", "u", "d", "nu_e", "nu_mu", "nu_tau"))  # fmt: skip
     terms = (g["e"], (2.0 + Y_N_EARTH) * g["u"], (1.0 + 2.0 * Y_N_EARTH) * g["d"])
-    matter = _cancel(np.real(sum(terms)), sum(np.abs(t) for t in terms))
+    size = np.abs(terms[0]) + np.abs(terms[1]) + np.abs(terms[2])
+    matter = _cancel(np.real(terms[0] + terms[1] + terms[2]), size)
     scale = 1.0 / (_SQRT2_GF * m * m)
     return {
         "ee": g["nu_e"] * matter * scale,
@@ -424,7 +420,7 @@ class NSIOscillation(Constraint):
         self.reference = reference
         self.solutions = solutions
         inp = self.inputs
-        self.dchi2_crit = _crit(inp.cl)
+        self.dchi2_crit = delta_chi2_critical(inp.cl)
         solar = ", ".join([p.label for p in inp.solar] + (["SNO 8B P_ee(E)"] if inp.sno else []))
         atm = ", ".join(a.label for a in inp.atmospheric) or "none"
         status = "VERIFIED" if inp.verified else f"not all read from the papers ({inp.status})"
@@ -462,7 +458,7 @@ class NSIOscillation(Constraint):
             value = kappa * diff * d["q_earth"]
             lo, hi = atm.interval
             edge = np.where(value >= 0, hi, lo)
-            total = total + _crit(atm.interval_cl) * (value / edge) ** 2
+            total = total + delta_chi2_critical(atm.interval_cl) * (value / edge) ** 2
         return total
 
     def best_fit(self, model: Model) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -516,50 +512,23 @@ class NSIOscillation(Constraint):
 
         return delta
 
-    def ratio(
-        self,
-        m_X: ArrayLike,
-        g_X: ArrayLike,
-        model: Model,
-        eps: ArrayLike | str | None = 0.0,
-        eps_over_g: ArrayLike | None = None,
-        loop_scale: float | None = None,
+    def _ratio(
+        self, m: NDArray[np.float64], g: NDArray[np.float64], model: Model, mix: Mixing
     ) -> NDArray[np.float64]:
-        """r = max(Delta chi^2, 0) / crit; NaN outside the mass range. Kinetic mixing cancels."""
-        m = as_mass(m_X)
-        Mixing.parse(eps, eps_over_g, loop_scale)  # checks the arguments; eps itself cancels
-        r = np.maximum(self.delta_chi2(m, g_X, model), 0.0) / self.dchi2_crit
-        return np.where(self.in_range(m), r, np.nan)
+        """r = max(Delta chi^2, 0) / crit. Kinetic mixing cancels in neutral matter: ``mix`` unused."""
+        return np.maximum(self._delta_chi2_of(model)(m, g), 0.0) / self.dchi2_crit
 
-    def excluded_intervals(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
-    ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        """Every excluded g_X interval (the solar chi^2 may re-open at large coupling: LMA-D)."""
-        m = as_mass(m_X)
-        limit_mixing(eps, eps_over_g, loop_scale)  # checks the arguments; eps itself cancels
+    def _intervals(self, m: NDArray[np.float64], model: Model, mix: Mixing) -> Intervals:
+        """Every excluded g_X interval (the solar chi^2 may re-open at large coupling: LMA-D); the
+        limit is the lower edge of the first."""
+        delta = self._delta_chi2_of(model)
         shape = np.broadcast_shapes(m.shape, model.shape)
 
-        delta = self._delta_chi2_of(model)
-        inside = self.in_range(m)
-
         def r_of_g(g: NDArray) -> NDArray:
-            r = np.maximum(delta(m, g), 0.0) / self.dchi2_crit
-            return np.where(inside, r, np.nan)
+            return np.maximum(delta(m, g), 0.0) / self.dchi2_crit
 
         return intervals_by_scan(r_of_g, shape, max_intervals=3)
 
-    def limit(
-        self,
-        m_X: ArrayLike,
-        model: Model,
-        eps_over_g: ArrayLike | None = 0.0,
-        eps: ArrayLike | str | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """Smallest excluded g_X (lower edge of the first excluded interval); +inf if none."""
-        return self.excluded_intervals(m_X, model, eps_over_g, eps, loop_scale)[0][0]
+
+def __dir__() -> list[str]:
+    return list(__all__)
