@@ -74,9 +74,25 @@ def test_list_shows_every_constraint(capsys: pytest.CaptureFixture[str]) -> None
     assert "@article{arXiv:2209.13084" in out
 
 
+def test_list_filters_by_kind_and_experiment(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "list", "--kind", "invisible")
+    assert code == 0
+    rows = [line.split()[0] for line in out.splitlines()[1:]]
+    assert rows
+    assert all("invisible" in name for name in rows)
+    code, out, _ = run(capsys, "list", "--experiment", "babar")
+    rows = [line.split()[0] for line in out.splitlines()[1:]]
+    assert rows
+    assert all(name.startswith("babar_") for name in rows)
+    code, out, _ = run(capsys, "list", "--experiment", "NA64", "--kind", "dump")
+    assert "na64_2020_visible" in out
+    assert "na64_2019_invisible" not in out
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
+        (["list", "--kind", "loud"], "unknown kind 'loud'; kinds: visible, invisible, dump"),
         (["limits", "--model", "Lmu_Ltau_x", "--mass", "0.1"], "unknown model 'Lmu_Ltau_x'"),
         (["limits", "--model", "B-L", "--mass", "-0.1"], "mass -0.1 is not a positive"),
         (["limits", "--model", "B-L", "--mass", "0"], "mass 0 is not a positive"),

@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from . import constraints, engine, gm2
+from . import catalogue, constraints, engine, gm2
 from ._version import __version__
 from .models import alpha_r
 from .models import model as named_model
@@ -106,20 +106,33 @@ def _bibtex(arxiv_id: str) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     items = constraints.all()
+    try:
+        rows = catalogue.select(items, experiment=args.experiment, kind=args.kind)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    chosen = {r.name for r in rows}
+    items = [c for c in items if c.name in chosen]
     if args.bibtex:
         ids = sorted({a for c in items for a in c.citation})
         print("\n\n".join(_bibtex(a) for a in ids))
         return 0
     if not items:
-        print("no constraints registered")
+        print("no constraints registered" if args.experiment is None and args.kind is None
+              else "no constraint matches the filter")  # fmt: skip
         return 0
-    for c in items:
-        lo, hi = c.mass_range
-        print(f"{c.name}")
-        print(f"  {c.title}")
-        print(f"  mass range: {lo:g} - {hi:g} GeV; {c.cl:.0%} CL; arXiv: {', '.join(c.citation)}")
-        print(f"  source: {constraints.origin(c.name)}")
-        print(f"  notes: {c.notes}")
+    print(f"{'name':<26} {'experiment':<14} {'year':<5} {'kind':<10} {'mass range':<20} "
+          f"{'CL':<4} {'reference':<13} status; arXiv")  # fmt: skip
+    for r, c in zip(rows, items, strict=True):
+        lo, hi = r.mass_range
+        status = r.status + ("" if r.verified else ", inputs not all verified")
+        print(f"{r.name:<26} {r.experiment[:14]:<14} {r.year:<5} {r.kind:<10} "
+              f"{f'{lo:.3g} - {hi:.3g} GeV':<20} {r.cl:<4.0%} {r.reference[:13]:<13} {status}; "
+              f"{', '.join(c.citation)}")  # fmt: skip
+    if args.verbose:
+        for c in items:
+            print(f"\n{c.name}: {c.title}")
+            print(f"  arXiv: {', '.join(c.citation)}; source: {constraints.origin(c.name)}")
+            print(f"  notes: {c.notes}")
     return 0
 
 
@@ -356,6 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_list = sub.add_parser("list", help="list the registered constraints")
     p_list.add_argument("--bibtex", action="store_true", help="print BibTeX of every source")
+    p_list.add_argument("--experiment", default=None, help="only this experiment (substring)")
+    p_list.add_argument("--kind", default=None, help="only this kind: " + ", ".join(catalogue.KINDS))
+    p_list.add_argument("-v", "--verbose", action="store_true",
+                        help="also print each constraint's title, sources and notes")  # fmt: skip
     p_list.set_defaults(func=cmd_list)
 
     p_lim = sub.add_parser("limits", help="g-2 band and constraint limits at given masses")

@@ -1,0 +1,117 @@
+"""What each registered constraint is, in the words of the ``zprime-atlas list`` table.
+
+One row per constraint: experiment, year, kind (visible, invisible, dump, neutrino, g-2, ...), mass
+range [GeV], CL, reference model and status. Recast files state their experiment and reference
+model; the year comes from the name (``<experiment>_<year>_<kind>``) or the first arXiv id; the kind
+from an explicit ``kind`` (constraint info or recast metadata) if there is one, else from the search's
+final state and lifetime acceptance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .constraints.base import Constraint
+
+__all__ = ["KINDS", "CatalogueRow", "describe", "select"]
+
+#: The kinds ``list --kind`` accepts.
+KINDS: tuple[str, ...] = ("visible", "invisible", "dump", "neutrino", "g-2", "cosmology", "other")
+
+# Built-in computed constraints: experiment, kind and the year of the data they use (recasts
+# describe themselves). CCFR's trident measurement is of 1991, CHARM-II's of 1990 (the 2014 arXiv
+# id they cite is the method); nsi_oscillation's newest input is of 2024.
+_BUILTIN: dict[str, tuple[str, str, str]] = {
+    "borexino": ("Borexino", "neutrino", "2017"),
+    "ccfr_trident": ("CCFR", "neutrino", "1991"),
+    "charm2_trident": ("CHARM-II", "neutrino", "1990"),
+    "coherent_csi_2017": ("COHERENT", "neutrino", "2017"),
+    "nsi_oscillation": ("oscillations", "neutrino", "2024"),
+    "gm2_electron_cs": ("(g-2)_e Cs", "g-2", ""),
+    "gm2_electron_rb": ("(g-2)_e Rb", "g-2", ""),
+}
+
+
+@dataclass(frozen=True)
+class CatalogueRow:
+    """One constraint as the ``list`` command shows it."""
+
+    name: str
+    experiment: str
+    year: str
+    kind: str
+    mass_range: tuple[float, float]
+    cl: float
+    reference: str
+    status: str
+    verified: bool
+
+
+def _year(c: Constraint) -> str:
+    found = re.search(r"_((?:19|20)\d\d)(?:_|$)", c.name)
+    if found:
+        return found.group(1)
+    for arxiv in c.citation:
+        new_style = re.match(r"(\d\d)(\d\d)\.\d{4,5}$", arxiv)
+        if new_style:
+            return f"20{new_style.group(1)}"
+        old_style = re.search(r"/(\d\d)\d{5}$", arxiv)
+        if old_style:
+            yy = int(old_style.group(1))
+            return f"{1900 + yy if yy > 50 else 2000 + yy}"
+    return ""
+
+
+def _recast_kind(meta: object) -> str:
+    explicit = getattr(meta, "kind", None) or getattr(meta, "extra", {}).get("kind")
+    if explicit:
+        return str(explicit)
+    finals = tuple(getattr(meta, "final_states", ()))
+    if finals == ("invisible",) or "invisible" in finals:
+        return "invisible"
+    lifetime = getattr(meta, "lifetime", None)
+    name = str(getattr(meta, "name", ""))
+    if "dump" in name or (lifetime is not None and getattr(lifetime, "kind", "") == "displaced"):
+        return "dump"  # decays behind a shield: electron and proton beam dumps (NA64 visible too)
+    return "visible"
+
+
+def describe(c: Constraint) -> CatalogueRow:
+    """The catalogue row of one constraint."""
+    info = c.info
+    meta = getattr(c, "meta", None)
+    explicit_kind = getattr(info, "kind", None) or info.extra.get("kind")
+    if meta is not None:
+        experiment = str(getattr(meta, "experiment", "")) or info.extra.get("experiment", "")
+        kind = explicit_kind or _recast_kind(meta)
+        reference = str(getattr(meta, "reference", ""))
+        status = str(getattr(meta, "status", "published"))
+        year = _year(c)
+    else:
+        experiment, kind, year = _BUILTIN.get(
+            c.name, (info.extra.get("experiment", ""), "other", _year(c))
+        )
+        kind = explicit_kind or kind
+        reference = "any"
+        status = "computed"
+    return CatalogueRow(c.name, experiment, year, str(kind), c.mass_range, c.cl, reference,
+                        status, bool(info.verified))  # fmt: skip
+
+
+def select(
+    items: list[Constraint], experiment: str | None = None, kind: str | None = None
+) -> list[CatalogueRow]:
+    """Rows of ``items``, filtered by experiment (case-insensitive substring) and kind."""
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; kinds: {', '.join(KINDS)}")
+    rows = [describe(c) for c in items]
+    if experiment is not None:
+        rows = [r for r in rows if experiment.lower() in r.experiment.lower()]
+    if kind is not None:
+        rows = [r for r in rows if r.kind == kind]
+    return rows
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
