@@ -74,6 +74,24 @@ def test_list_shows_every_constraint(capsys: pytest.CaptureFixture[str]) -> None
     assert "@article{arXiv:2209.13084" in out
 
 
+def test_any_model_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, by_string, err = run(capsys, "limits", "--model", "B-2Le-Lmu", "--mass", "0.1")
+    assert code == 0, err
+    code, by_charges, err = run(capsys, "limits", "--charges", "B=1,Le=-2,Lmu=-1", "--mass", "0.1")
+    assert code == 0, err
+    assert by_string == by_charges
+    code, _, err = run(capsys, "limits", "--model", "2B-Le", "--mass", "0.1")
+    assert code == 1
+    assert "'2B-Le' is not anomaly free" in err
+    assert "--allow-anomalous" in err
+    code, _, err = run(capsys, "limits", "--model", "2B-Le", "--mass", "0.1", "--allow-anomalous")
+    assert code == 0, err
+    code, out, err = run(capsys, "limits", "--charges", "u=1,d=1,e=-1,nu_e=-1", "--mass", "0.1",
+                         "--allow-anomalous")  # fmt: skip
+    assert code == 0, err
+    assert "model custom" in out
+
+
 def test_list_filters_by_kind_and_experiment(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "list", "--kind", "invisible")
     assert code == 0
@@ -93,6 +111,8 @@ def test_list_filters_by_kind_and_experiment(capsys: pytest.CaptureFixture[str])
     ("argv", "message"),
     [
         (["list", "--kind", "loud"], "unknown kind 'loud'; kinds: visible, invisible, dump"),
+        (["limits", "--charges", "B=1,Lx=2", "--mass", "0.1"], "unknown name 'Lx'"),
+        (["limits", "--charges", "B=one", "--mass", "0.1"], "'one' is not a number"),
         (["limits", "--model", "Lmu_Ltau_x", "--mass", "0.1"], "unknown model 'Lmu_Ltau_x'"),
         (["limits", "--model", "B-L", "--mass", "-0.1"], "mass -0.1 is not a positive"),
         (["limits", "--model", "B-L", "--mass", "0"], "mass 0 is not a positive"),

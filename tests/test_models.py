@@ -713,3 +713,43 @@ def test_copies_carry_every_field() -> None:
     assert instance_fields == set(_COPIED_FIELDS)
     with pytest.raises(TypeError, match="no field 'colour'"):
         m._evolve(colour="red")
+
+
+@pytest.mark.parametrize(
+    ("text", "gens"),
+    [
+        ("B-2Le-Lmu", (1.0, -2.0, -1.0, 0.0)),
+        ("3B-10Le+Lmu", (3.0, -10.0, 1.0, 0.0)),
+        ("L_mu-L_tau", (0.0, 0.0, 1.0, -1.0)),
+        ("B-3/2Lmu-3/2Ltau", (1.0, 0.0, -1.5, -1.5)),
+        ("B-L", (1.0, -1.0, -1.0, -1.0)),
+        ("0.5B-1.5Le", (0.5, -1.5, 0.0, 0.0)),
+    ],
+)
+def test_generator_strings_parse(text, gens) -> None:
+    from zprime_atlas.models import generator_label, parse_generators
+
+    assert parse_generators(text) == gens
+    assert parse_generators(generator_label(*gens)) == pytest.approx(gens)  # round trip
+
+
+def test_every_survey_label_round_trips() -> None:
+    from zprime_atlas.models import parse_generators
+
+    survey = enumerate_models(10)
+    gens = survey.generators
+    for i, label in enumerate(survey.labels[:80]):
+        parsed = np.array(parse_generators(str(label)))
+        row = np.array([float(np.broadcast_to(gens[k], survey.shape)[i]) for k in GENERATORS])
+        # labels may be normalised differently from the stored generators: same direction
+        assert abs(abs(np.dot(parsed, row)) / np.linalg.norm(parsed) / np.linalg.norm(row) - 1) < 1e-12
+        assert model(str(label)).is_anomaly_free()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("B--L", "cannot read '--L'"), ("Bx", "cannot read 'x'"), ("", "empty"), ("3", "cannot read '3'")],
+)
+def test_bad_generator_strings_say_what_is_wrong(text, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        model(text)

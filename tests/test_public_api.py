@@ -112,6 +112,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "generator_label",
         "model",
         "model_names",
+        "parse_generators",
     ],
     "zprime_atlas.nuclear": ["helm_form_factor"],
     "zprime_atlas.constraints": [

@@ -29,7 +29,8 @@ import numpy as np
 
 from . import catalogue, constraints, engine, gm2
 from ._version import __version__
-from .models import alpha_r
+from .constants import FERMIONS
+from .models import GENERATORS, Model, alpha_r, generator_label
 from .models import model as named_model
 from .store import StoreError
 
@@ -104,6 +105,62 @@ def _bibtex(arxiv_id: str) -> str:
     )
 
 
+
+def _model_arguments(parser: argparse.ArgumentParser) -> None:
+    """--model or --charges, and --allow-anomalous (limits, scan mass-coupling)."""
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", help="named model or generator string: B-L, Lmu-Ltau, B-2Le-Lmu, "
+                                       "3B-10Le+Lmu")  # fmt: skip
+    which.add_argument("--charges", help="generator coefficients B=1,Le=-2,Lmu=-1 (missing ones are "
+                                         "0), or per-fermion charges u=1,d=1,e=-1,...")  # fmt: skip
+    parser.add_argument("--allow-anomalous", action="store_true",
+                        help="accept a model whose charges are not anomaly free")  # fmt: skip
+
+
+def _model_from_args(args: argparse.Namespace) -> Model:
+    """The model of --model / --charges, checked for anomaly freedom (one sentence if not)."""
+    try:
+        model = named_model(args.model) if args.model is not None else _charges_model(args.charges)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    if not getattr(args, "allow_anomalous", False) and not bool(np.all(model.is_anomaly_free())):
+        text = args.model if args.model is not None else args.charges
+        raise CLIError(
+            f"model {text!r} is not anomaly free (3B + Le + Lmu + Ltau = "
+            f"{float(np.max(np.abs(model.anomaly_sum()))):g} != 0 with three right-handed "
+            "neutrinos); pass --allow-anomalous to use it anyway"
+        )
+    return model
+
+
+def _charges_model(text: str) -> Model:
+    """A model from 'B=1,Le=-2,Lmu=-1' (generators) or 'u=1,d=1,e=-1,...' (fermions, FERMIONS)."""
+    values: dict[str, float] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"--charges: {part.strip()!r} is not of the form NAME=NUMBER")
+        try:
+            values[key] = float(value)
+        except ValueError:
+            raise ValueError(
+                f"--charges: {value.strip()!r} is not a number (in {part.strip()!r})"
+            ) from None
+        if not math.isfinite(values[key]):
+            raise ValueError(f"--charges: {value.strip()!r} is not a finite number")
+    if set(values) <= set(GENERATORS):
+        gens = [values.get(g, 0.0) for g in GENERATORS]
+        return Model.from_generators(*gens, name=generator_label(*gens))
+    unknown = sorted(set(values) - set(FERMIONS) - set(GENERATORS))
+    if unknown:
+        raise ValueError(f"--charges: unknown name {unknown[0]!r}; use generators "
+                         f"{', '.join(GENERATORS)} or fermions {', '.join(FERMIONS)}")  # fmt: skip
+    if set(values) & set(GENERATORS):
+        raise ValueError("--charges: give generators (B, Le, Lmu, Ltau) or fermion charges, not both")
+    return Model({f: values.get(f, 0.0) for f in FERMIONS}, name="custom")
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     items = constraints.all()
     try:
@@ -138,7 +195,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_limits(args: argparse.Namespace) -> int:
     try:
-        model = named_model(args.model)
+        model = _model_from_args(args)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     masses = _parse_masses(args.mass)
@@ -242,7 +299,7 @@ def cmd_scan_alpha_r(args: argparse.Namespace) -> int:
 
 def cmd_scan_mass_coupling(args: argparse.Namespace) -> int:
     try:
-        model = named_model(args.model)
+        model = _model_from_args(args)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     lo = _float(args.mass_min, "--mass-min")
@@ -376,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_list.set_defaults(func=cmd_list)
 
     p_lim = sub.add_parser("limits", help="g-2 band and constraint limits at given masses")
-    p_lim.add_argument("--model", required=True, help="named model, e.g. Lmu-Ltau, B-L")
+    _model_arguments(p_lim)
     p_lim.add_argument("--mass", required=True, nargs="+", help="X masses in GeV")
     p_lim.add_argument("--eps", default="0", help="kinetic mixing: a number or 'loop' (default 0)")
     p_lim.add_argument("--loop-scale", default=None, help="GeV; scale where the loop eps vanishes")
@@ -404,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan_options(p_ar)
     p_ar.set_defaults(func=cmd_scan_alpha_r)
     p_mc = scans.add_parser("mass-coupling", help="one model over a mass x coupling grid")
-    p_mc.add_argument("--model", required=True)
+    _model_arguments(p_mc)
     p_mc.add_argument("--mass-min", default="1e-3")
     p_mc.add_argument("--mass-max", default="10")
     p_mc.add_argument("--n-mass", type=int, default=200)

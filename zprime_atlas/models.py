@@ -18,6 +18,7 @@ photon-like dark photon).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "generator_label",
     "model",
     "model_names",
+    "parse_generators",
 ]
 
 #: Generator names of ``Model.from_generators`` in the order used by labels and surveys.
@@ -431,7 +433,51 @@ def model(name: str) -> Model:
     for canonical, gens in _NAMED_GENERATORS.items():
         if _normalise_name(canonical) == key:
             return Model.from_generators(*gens, name=canonical)
-    raise ValueError(f"unknown model {name!r}; known models: " + ", ".join(model_names()))
+    try:
+        gens = parse_generators(name)
+    except ValueError as exc:
+        raise ValueError(
+            f"unknown model {name!r}: {exc}; give a generator string such as 'B-2Le-Lmu' or "
+            "'3B-10Le+Lmu', or a named model: " + ", ".join(model_names())
+        ) from None
+    return Model.from_generators(*gens, name=generator_label(*gens))
+
+
+_TERM = re.compile(r"([+-]?)(\d+(?:\.\d*)?(?:/\d+)?|\.\d+)?\*?(Ltau|Lmu|Le|L|B)")
+
+
+def parse_generators(text: str) -> tuple[float, float, float, float]:
+    """(B, Le, Lmu, Ltau) of a generator string: a sum of terms ``[+-][coefficient]symbol``.
+
+    Symbols: ``B`` (baryon number), ``Le``, ``Lmu``, ``Ltau`` and ``L`` (= Le + Lmu + Ltau);
+    coefficients are integers, decimals or fractions (``3/2``). Underscores and spaces are ignored,
+    so ``L_mu-L_tau`` works. Inverse of :func:`generator_label`: ``"3B-10Le+Lmu"`` -> (3, -10, 1, 0).
+    """
+    compact = text.replace("_", "").replace(" ", "")
+    if not compact:
+        raise ValueError("the generator string is empty")
+    coef = {"B": 0.0, "Le": 0.0, "Lmu": 0.0, "Ltau": 0.0}
+    pos = 0
+    for match in _TERM.finditer(compact):
+        if match.start() != pos or (pos > 0 and not match.group(1)):
+            break
+        sign, number, symbol = match.groups()
+        if number is None:
+            value = 1.0
+        elif "/" in number:
+            num, den = number.split("/")
+            if float(den) == 0:
+                raise ValueError(f"division by zero in {number!r}")
+            value = float(num) / float(den)
+        else:
+            value = float(number)
+        value = -value if sign == "-" else value
+        for key in (("Le", "Lmu", "Ltau") if symbol == "L" else (symbol,)):
+            coef[key] += value
+        pos = match.end()
+    if pos != len(compact):
+        raise ValueError(f"cannot read {compact[pos:]!r} (terms are [+-][number]B|L|Le|Lmu|Ltau)")
+    return coef["B"], coef["Le"], coef["Lmu"], coef["Ltau"]
 
 
 # -- families ---------------------------------------------------------------------------------
