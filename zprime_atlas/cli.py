@@ -150,8 +150,9 @@ def _charges_model(text: str) -> Model:
         if not math.isfinite(values[key]):
             raise ValueError(f"--charges: {value.strip()!r} is not a finite number")
     if set(values) <= set(GENERATORS):
-        gens = [values.get(g, 0.0) for g in GENERATORS]
-        return Model.from_generators(*gens, name=generator_label(*gens))
+        b, le, lmu, ltau = (values.get(g, 0.0) for g in GENERATORS)
+        return Model.from_generators(B=b, Le=le, Lmu=lmu, Ltau=ltau,
+                                     name=generator_label(b, le, lmu, ltau))  # fmt: skip
     unknown = sorted(set(values) - set(FERMIONS) - set(GENERATORS))
     if unknown:
         raise ValueError(f"--charges: unknown name {unknown[0]!r}; use generators "

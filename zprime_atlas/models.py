@@ -440,7 +440,8 @@ def model(name: str) -> Model:
             f"unknown model {name!r}: {exc}; give a generator string such as 'B-2Le-Lmu' or "
             "'3B-10Le+Lmu', or a named model: " + ", ".join(model_names())
         ) from None
-    return Model.from_generators(*gens, name=generator_label(*gens))
+    b, le, lmu, ltau = gens
+    return Model.from_generators(B=b, Le=le, Lmu=lmu, Ltau=ltau, name=generator_label(*gens))
 
 
 _TERM = re.compile(r"([+-]?)(\d+(?:\.\d*)?(?:/\d+)?|\.\d+)?\*?(Ltau|Lmu|Le|L|B)")
