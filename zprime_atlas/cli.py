@@ -120,7 +120,8 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
 def _model_from_args(args: argparse.Namespace) -> Model:
     """The model of --model / --charges, checked for anomaly freedom (one sentence if not)."""
     try:
-        model = named_model(args.model) if args.model is not None else _charges_model(args.charges)
+        model = (named_model(args.model, allow_anomalous=True) if args.model is not None
+                 else _charges_model(args.charges))  # fmt: skip
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     if not getattr(args, "allow_anomalous", False) and not bool(np.all(model.is_anomaly_free())):

@@ -418,12 +418,15 @@ def model_names() -> list[str]:
     return ["dark-photon", *_NAMED_GENERATORS]
 
 
-def model(name: str) -> Model:
-    """A named model: ``dark-photon``, ``B-L``, ``B``, ``B-3Le``, ``B-3Lmu``, ``B-3Ltau``,
-    ``Lmu-Ltau``, ``Le-Lmu``, ``Le-Ltau``.
+def model(name: str, allow_anomalous: bool = False) -> Model:
+    """A named model (``dark-photon``, ``B-L``, ``B``, ``B-3Le``, ``B-3Lmu``, ``B-3Ltau``,
+    ``Lmu-Ltau``, ``Le-Lmu``, ``Le-Ltau``) or any generator string (``B-2Le-Lmu``, ``3B-10Le+Lmu``:
+    :func:`parse_generators`, the inverse of the labels the survey prints).
 
     Matching ignores case and underscores (``L_mu-L_tau`` works). The dark photon's charges are the
-    electric charges Q_f (x_e = -1, x_u = 2/3, neutrinos 0), so its g_X is eps*e.
+    electric charges Q_f (x_e = -1, x_u = 2/3, neutrinos 0), so its g_X is eps*e. A generator string
+    whose U(1) is anomalous (3B + Le + Lmu + Ltau != 0 with three right-handed neutrinos) is refused
+    unless ``allow_anomalous=True``.
     """
     if not isinstance(name, str):
         raise ValueError(f"model name must be a string, got {name!r}")
@@ -441,7 +444,14 @@ def model(name: str) -> Model:
             "'3B-10Le+Lmu', or a named model: " + ", ".join(model_names())
         ) from None
     b, le, lmu, ltau = gens
-    return Model.from_generators(B=b, Le=le, Lmu=lmu, Ltau=ltau, name=generator_label(*gens))
+    found = Model.from_generators(B=b, Le=le, Lmu=lmu, Ltau=ltau, name=generator_label(*gens))
+    if not allow_anomalous and not bool(np.all(found.is_anomaly_free())):
+        raise ValueError(
+            f"unknown model {name!r}: as a generator string it is anomalous (3B + Le + Lmu + Ltau = "
+            f"{3 * b + le + lmu + ltau:g} != 0); pass allow_anomalous=True to use it; known models: "
+            + ", ".join(model_names())
+        )
+    return found
 
 
 _TERM = re.compile(r"([+-]?)(\d+(?:\.\d*)?(?:/\d+)?|\.\d+)?\*?(Ltau|Lmu|Le|L|B)")
