@@ -92,6 +92,29 @@ def test_any_model_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> 
     assert "model custom" in out
 
 
+def test_constraint_selection_flags(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    code, out, err = run(capsys, "limits", "--model", "B-L", "--mass", "0.1",
+                         "--constraints", "borexino,nsi_oscillation")  # fmt: skip
+    assert code == 0, err
+    header = out.splitlines()[1]
+    assert "borexino" in header and "nsi_oscillation" in header and "babar" not in header
+    code, out, _ = run(capsys, "limits", "--model", "B-L", "--mass", "0.1", "--exclude", "borexino")
+    assert "borexino" not in out.splitlines()[1]
+    code, _, err = run(capsys, "limits", "--model", "B-L", "--mass", "0.1", "--exclude", "nope")
+    assert code == 1
+    assert "unknown constraint 'nope'" in err
+    # scans and the survey default to every constraint but the electron g-2 ones
+    out_file = tmp_path / "ar.h5"
+    code, _, err = run(capsys, "scan", "alpha-r", "--n", "4", "--mix-n", "2", "--dataset", "2025",
+                       "--out", str(out_file), "--quiet")  # fmt: skip
+    assert code == 0, err
+    code, text, _ = run(capsys, "show", str(out_file), "--json")
+    shown = json.loads(text)
+    assert not any(n.startswith("gm2_electron") for n in shown["constraints"])
+    assert shown["dataset"] == "2025"
+    assert shown["n_couplings"] == 1  # evaluated at the g-2 upper limit
+
+
 def test_list_filters_by_kind_and_experiment(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "list", "--kind", "invisible")
     assert code == 0

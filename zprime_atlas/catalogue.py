@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .constraints import get, names
 from .constraints.base import Constraint
 
-__all__ = ["KINDS", "CatalogueRow", "describe", "select"]
+__all__ = ["KINDS", "CatalogueRow", "choose", "default_names", "describe", "select"]
 
 #: The kinds ``list --kind`` accepts.
 KINDS: tuple[str, ...] = ("visible", "invisible", "dump", "neutrino", "g-2", "cosmology", "other")
@@ -111,6 +112,35 @@ def select(
     if kind is not None:
         rows = [r for r in rows if r.kind == kind]
     return rows
+
+
+def default_names() -> list[str]:
+    """The default constraint set of scans, surveys and figures: every registered constraint except
+    the electron g-2 ones, whose two inputs (the Cs and Rb fine-structure constants) disagree by 5
+    sigma and so exclude or allow opposite things; add one by name (``gm2_electron_cs`` or ``_rb``).
+    """
+    return [n for n in names() if not n.startswith("gm2_electron_")]
+
+
+def choose(constraints: str | None = None, exclude: str | None = None) -> list[str]:
+    """Constraint names from comma-separated ``--constraints`` (``all``, ``default`` or names; default:
+    :func:`default_names`) minus comma-separated ``--exclude``; unknown names are one sentence."""
+    def split(text: str) -> list[str]:
+        return [t.strip() for t in text.split(",") if t.strip()]
+
+    if constraints is None or constraints.strip() == "default":
+        chosen = default_names()
+    elif constraints.strip() == "all":
+        chosen = names()
+    else:
+        chosen = split(constraints)
+    for name in chosen + (split(exclude) if exclude else []):
+        get(name)  # raises "unknown constraint ..." naming it
+    dropped = set(split(exclude)) if exclude else set()
+    chosen = [n for n in chosen if n not in dropped]
+    if not chosen:
+        raise ValueError("no constraint is left after --exclude")
+    return chosen
 
 
 def __dir__() -> list[str]:

@@ -210,7 +210,7 @@ def cmd_limits(args: argparse.Namespace) -> int:
     data = gm2.dataset(args.dataset)
     g_low, g_high = gm2.band(model, masses, eps=eps, dataset=data, loop_scale=loop_scale)
     results: dict[str, np.ndarray] = {}
-    for c in constraints.all():
+    for c in _chosen(args, default="all"):
         results[c.name] = np.broadcast_to(
             c.limit(masses, model, eps=eps, loop_scale=loop_scale), masses.shape
         )
@@ -245,10 +245,27 @@ def cmd_limits(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chosen(args: argparse.Namespace, default: str = "default") -> list[constraints.Constraint]:
+    """The constraints of --constraints / --exclude (CLI errors in one sentence)."""
+    try:
+        chosen = catalogue.choose(args.constraints or default, args.exclude)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    return [constraints.get(n) for n in chosen]
+
+
+def _selection_arguments(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--constraints", default=None,
+                        help=f"comma-separated names, 'all' or 'default' (default: {default}; "
+                             "'default' is all but the electron g-2 ones)")  # fmt: skip
+    parser.add_argument("--exclude", default=None, help="comma-separated names to leave out")
+
+
 def _common_scan_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     if args.jobs < 1:
         raise CLIError(f"--jobs {args.jobs} must be at least 1")
     return {
+        "constraints": _chosen(args),
         "n_jobs": args.jobs,
         "backend": args.backend,
         "resume": args.resume,
@@ -291,7 +308,9 @@ def cmd_scan_alpha_r(args: argparse.Namespace) -> int:
         mix = {"xi": np.concatenate([-pos[::-1], [0.0], pos])}
     client = _backend_client(args.backend)
     try:
-        result = engine.scan(family, masses, gm2=args.dataset, n_g=args.n_g, **mix, **kw)
+        upper = gm2.dataset(args.dataset).kind != "band"
+        result = engine.scan(family, masses, gm2=args.dataset, n_g=1 if upper else args.n_g,
+                             at_upper_limit=upper, **mix, **kw)  # fmt: skip
     finally:
         if client is not None:
             client.close()
@@ -333,10 +352,12 @@ def cmd_scan_mass_coupling(args: argparse.Namespace) -> int:
 def cmd_survey(args: argparse.Namespace) -> int:
     masses = np.geomspace(1e-3, 1.0, args.n_mass)
     kw = _common_scan_kwargs(args)
+    if args.electron_gm2 is not None:
+        extra = constraints.get(f"gm2_electron_{args.electron_gm2}")
+        kw["constraints"] = [c for c in kw["constraints"] if c.name != extra.name] + [extra]
     client = _backend_client(args.backend)
     try:
-        result = engine.survey(max_charge=args.max_charge, masses=masses, dataset=args.dataset,
-                               electron_gm2=args.electron_gm2, **kw)  # fmt: skip
+        result = engine.survey(max_charge=args.max_charge, masses=masses, dataset=args.dataset, **kw)
     finally:
         if client is not None:
             client.close()
@@ -441,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_lim.add_argument("--loop-scale", default=None, help="GeV; scale where the loop eps vanishes")
     p_lim.add_argument("--dataset", default="2021", choices=list(gm2.DATASETS), help="(g-2)_mu data set")
     p_lim.add_argument("--json", action="store_true", help="print one JSON object")
+    _selection_arguments(p_lim, "all")
     p_lim.set_defaults(func=cmd_limits)
 
     def scan_options(p: argparse.ArgumentParser) -> None:
@@ -449,6 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--backend", default="loky", choices=["loky", "threading", "dask", "ray"])
         p.add_argument("--resume", action="store_true", help="continue an interrupted scan")
         p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+        _selection_arguments(p, "default")
 
     p_scan = sub.add_parser("scan", help="scan a model plane and store it (HDF5)")
     scans = p_scan.add_subparsers(dest="plane", required=True, parser_class=_Parser)
@@ -459,7 +482,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_ar.add_argument("--mix-n", type=int, default=64, help="about this many xi values, 0 included")
     p_ar.add_argument("--no-mixing", action="store_true", help="eps = 0 instead of free mixing")
     p_ar.add_argument("--n-g", type=int, default=9, help="couplings across the g-2 band")
-    p_ar.add_argument("--dataset", default="2021", choices=["2021", "2023"])
+    p_ar.add_argument("--dataset", default="2021", choices=list(gm2.DATASETS),
+                      help="(g-2)_mu data set; an upper limit is evaluated at its limit")  # fmt: skip
     scan_options(p_ar)
     p_ar.set_defaults(func=cmd_scan_alpha_r)
     p_mc = scans.add_parser("mass-coupling", help="one model over a mass x coupling grid")
@@ -491,7 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_fig = sub.add_parser("figures", help="regenerate the atlas figures (PNG, PDF, JSON)")
     p_fig.add_argument("--out", default="figures", help="output folder (default figures/)")
     p_fig.add_argument("--only", default=None, help="one figure by name")
-    p_fig.add_argument("--dataset", default="2021", choices=["2021", "2023"])
+    p_fig.add_argument("--dataset", default="2021", choices=list(gm2.DATASETS))
     p_fig.add_argument("--quiet", action="store_true")
     p_fig.set_defaults(func=cmd_figures)
 

@@ -402,6 +402,7 @@ def scan(
     nsigma: float = 2.0,
     store: str = "auto",
     progress: bool | None = None,
+    at_upper_limit: bool = False,
 ) -> ScanResult:
     """Evaluate every selected constraint over models x masses x mixings x couplings (GeV).
 
@@ -418,7 +419,9 @@ def scan(
     g_X, gm2, n_g
         Couplings: an explicit ``g_X`` array, or ``gm2=<dataset>`` for ``n_g`` values across each
         point's (g-2)_mu band (a ``band`` data set; the 2025 upper limit has none). Default: the
-        2021 band.
+        2021 band. ``at_upper_limit=True`` with an upper-limit data set (``gm2="2025"``) evaluates
+        each point at its (g-2)_mu upper limit (one coupling per point): allowed then means that
+        g-2 is the strongest constraint there.
     constraints
         ``"all"`` or names / Constraint objects.
     n_jobs, backend, chunk_size
@@ -435,7 +438,7 @@ def scan(
     plan = plan_scan(
         model, m_X, eps=eps, eps_over_g=eps_over_g, xi=xi, loop_scale=loop_scale, g_X=g_X,
         gm2=gm2, n_g=n_g, nsigma=nsigma, constraints=constraints, store=store,
-        chunk_size=chunk_size,
+        chunk_size=chunk_size, at_upper_limit=at_upper_limit,
     )  # fmt: skip
     result = execute(plan, out=out, resume=resume, n_jobs=n_jobs, backend=backend, progress=progress)
     assert result is not None

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from . import engine
+from . import catalogue, engine
+from . import gm2 as _gm2
 from .models import alpha_r, model
 from .plotting import (
     alpha_r_summary,
@@ -73,10 +74,15 @@ def _alpha_r_compute(dataset: str):
     fam = alpha_r(
         np.linspace(-np.pi, np.pi, n, endpoint=False)[:, None], np.linspace(-3.0, 3.0, n)[None, :]
     )
-    no_mix = engine.scan(fam, [ALPHA_R_MASS], eps=0.0, gm2=dataset, progress=False)
+    # the same constraint set as the survey (electron g-2 off: catalogue.default_names)
+    common: dict[str, Any] = {"gm2": dataset, "progress": False,
+                              "constraints": catalogue.default_names()}  # fmt: skip
+    if _gm2.dataset(dataset).kind != "band":  # an upper limit: evaluated at it (no band)
+        common.update(at_upper_limit=True, n_g=1)
+    no_mix = engine.scan(fam, [ALPHA_R_MASS], eps=0.0, **common)
     pos = np.geomspace(1e-4, 40.0, 32)
     xi = np.concatenate([-pos[::-1], [0.0], pos])
-    free = engine.scan(fam, [ALPHA_R_MASS], xi=xi, gm2=dataset, progress=False, store="summary")
+    free = engine.scan(fam, [ALPHA_R_MASS], xi=xi, store="summary", **common)
     return no_mix, free
 
 

@@ -327,7 +327,7 @@ def plot_mass_coupling(
                 artists.regions[name] = drawn
                 candidates[name] = depth_points
         band_ok = np.isfinite(data.g_high)
-        if np.any(band_ok):
+        if np.any(band_ok) and _gm2.dataset(data.dataset).kind == "band":
             lower = np.where(np.isfinite(data.g_low), data.g_low, g_range[0])
             artists.band = ax.fill_between(
                 m,
@@ -339,6 +339,20 @@ def plot_mass_coupling(
                 lw=1.4,
                 edgecolor="black",  # a black outline keeps the band visible in greyscale
                 zorder=4,
+                label=_band_label(data.dataset),
+            )
+        elif np.any(band_ok):
+            # An upper-limit data set (2025) is an exclusion like any other: above g_high.
+            artists.band = ax.fill_between(
+                m,
+                data.g_high,
+                g_range[1],
+                where=band_ok,
+                facecolor="#e8d9a8",
+                hatch="\\\\",
+                lw=1.4,
+                edgecolor="#6b5200",
+                zorder=3,
                 label=_band_label(data.dataset),
             )
         ax.set_xscale("log")
@@ -358,6 +372,13 @@ def plot_mass_coupling(
         return artists
 
 
+def _gm2_phrase(data: Any) -> str:
+    """How a survey or plane uses the data set: inside its band, or at its upper limit."""
+    if data.kind == "band":
+        return r"$\pm2\sigma$ band"
+    return "at its 95% CL upper limit (no preferred band)"
+
+
 def _band_label(dataset: str) -> str:
     d = _gm2.dataset(dataset)
     if d.kind == "band":
@@ -365,7 +386,7 @@ def _band_label(dataset: str) -> str:
             rf"$(g-2)_\mu$ $\pm2\sigma$ ({d.name}: $\Delta a_\mu$ = "
             rf"{d.delta * 1e11:.0f}({d.sigma * 1e11:.0f})$\times10^{{-11}}$)"
         )
-    return rf"$(g-2)_\mu$ 95% CL upper limit ({d.name})"
+    return rf"$(g-2)_\mu$ {d.name}: excluded above its 95% CL upper limit"
 
 
 def _tex_model(name: str) -> str:
@@ -546,7 +567,7 @@ def plot_alpha_r(
             fig.text(0.5, -0.13, note, ha="center", va="top", fontsize=7)
         fig.suptitle(
             rf"$X = \sin\alpha(L_e-L_\mu) + \cos\alpha(B/3-L_\mu) + R(L_\mu-L_\tau)$, "
-            rf"$m_X$ = {m * 1e3:.0f} MeV; $(g-2)_\mu$ {data.name} $\pm2\sigma$ band",
+            rf"$m_X$ = {m * 1e3:.0f} MeV; $(g-2)_\mu$ {data.name} " + _gm2_phrase(data),
             fontsize=10,
         )
         return artists
@@ -630,7 +651,7 @@ def plot_survey(result: ScanResult, ax: Axes | None = None, max_rows: int = 60) 
         ax.set_title(
             f"{summary['n_viable']} of {summary['n_models']} anomaly-free models viable; "
             f"{summary['n_gap_only']} more only in search gaps{more}\n"
-            f"(g-2)$_\\mu$ {data.name} $\\pm2\\sigma$, free kinetic mixing",
+            f"(g-2)$_\\mu$ {data.name} {_gm2_phrase(data)}, free kinetic mixing",
             fontsize=9,
         )
         note = _unverified_text(result.constraint_names)
