@@ -97,7 +97,9 @@ def test_constraint_selection_flags(capsys: pytest.CaptureFixture[str], tmp_path
                          "--constraints", "borexino,nsi_oscillation")  # fmt: skip
     assert code == 0, err
     header = out.splitlines()[1]
-    assert "borexino" in header and "nsi_oscillation" in header and "babar" not in header
+    assert "borexino" in header
+    assert "nsi_oscillation" in header
+    assert "babar" not in header
     code, out, _ = run(capsys, "limits", "--model", "B-L", "--mass", "0.1", "--exclude", "borexino")
     assert "borexino" not in out.splitlines()[1]
     code, _, err = run(capsys, "limits", "--model", "B-L", "--mass", "0.1", "--exclude", "nope")
