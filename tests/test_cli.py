@@ -92,6 +92,18 @@ def test_any_model_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> 
     assert "model custom" in out
 
 
+def test_plot_model_draws_any_model(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    out = tmp_path / "x.png"
+    code, _, err = run(capsys, "plot-model", "--model", "3B-10Le+Lmu", "--n-mass", "30",
+                       "--dataset", "2025", "-o", str(out), "--quiet")  # fmt: skip
+    assert code == 0, err
+    assert out.stat().st_size > 10_000
+    code, _, err = run(capsys, "plot-model", "--charges", "B=1,Le=-2,Lmu=-1", "--mass-min", "1",
+                       "--mass-max", "0.1", "-o", str(out))  # fmt: skip
+    assert code == 1
+    assert "must satisfy 0 < min < max" in err
+
+
 def test_constraint_selection_flags(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
     code, out, err = run(capsys, "limits", "--model", "B-L", "--mass", "0.1",
                          "--constraints", "borexino,nsi_oscillation")  # fmt: skip

@@ -436,6 +436,34 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plot_model(args: argparse.Namespace) -> int:
+    """The atlas mass-coupling figure of any model and mixing, with its numbers beside it (JSON)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    from .plotting import mass_coupling_data, plot_mass_coupling
+
+    model = _model_from_args(args)
+    eps = _parse_eps(args.eps)
+    loop_scale = None if args.loop_scale is None else _float(args.loop_scale, "--loop-scale")
+    lo, hi = _float(args.mass_min, "--mass-min"), _float(args.mass_max, "--mass-max")
+    if not 0 < lo < hi:
+        raise CLIError(f"--mass-min {args.mass_min} and --mass-max {args.mass_max} must satisfy "
+                       "0 < min < max (GeV)")  # fmt: skip
+    names = [c.name for c in _chosen(args, default="all")]
+    masses = np.geomspace(lo, hi, args.n_mass)
+    data = mass_coupling_data(model, masses, eps=eps, loop_scale=loop_scale, constraints=names,
+                              dataset=args.dataset)  # fmt: skip
+    artists = plot_mass_coupling(data)
+    artists.figure.savefig(args.output, bbox_inches="tight")
+    plt.close(artists.figure)
+    if not args.quiet:
+        print(f"wrote {args.output}")
+    return 0
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -518,6 +546,19 @@ def build_parser() -> argparse.ArgumentParser:
     p_fig.add_argument("--dataset", default="2021", choices=list(gm2.DATASETS))
     p_fig.add_argument("--quiet", action="store_true")
     p_fig.set_defaults(func=cmd_figures)
+
+    p_pm = sub.add_parser("plot-model", help="the atlas mass-coupling figure of any model")
+    _model_arguments(p_pm)
+    p_pm.add_argument("-o", "--output", required=True, help="image file (png, pdf, svg)")
+    p_pm.add_argument("--eps", default="0", help="kinetic mixing: a number or 'loop' (default 0)")
+    p_pm.add_argument("--loop-scale", default=None, help="GeV; scale where the loop eps vanishes")
+    p_pm.add_argument("--dataset", default="2021", choices=list(gm2.DATASETS))
+    p_pm.add_argument("--mass-min", default="1e-3")
+    p_pm.add_argument("--mass-max", default="10")
+    p_pm.add_argument("--n-mass", type=int, default=300)
+    p_pm.add_argument("--quiet", action="store_true")
+    _selection_arguments(p_pm, "all")
+    p_pm.set_defaults(func=cmd_plot_model)
 
     p_plot = sub.add_parser("plot", help="draw a stored scan")
     p_plot.add_argument("file")
