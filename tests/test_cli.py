@@ -92,6 +92,49 @@ def test_any_model_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> 
     assert "model custom" in out
 
 
+def _strict(text: str) -> dict:
+    def refuse(token: str) -> None:
+        raise AssertionError(f"non-strict JSON token {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_export_gives_both_edges_as_strict_json_and_csv(
+    capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    code, out, err = run(capsys, "export", "--model", "B-L", "--mass", "0.005", "0.01", "2.0",
+                         "--constraints", "na64_2020_visible,borexino")  # fmt: skip
+    assert code == 0, err
+    table = _strict(out)
+    na64 = table["constraints"]["na64_2020_visible"]
+    assert na64["status"] == ["excludes", "excludes", "no_statement"]
+    lower, upper = na64["intervals"][0][0]["lower"], na64["intervals"][0][0]["upper"]
+    assert 0 < lower < upper  # an island keeps its upper edge
+    assert not na64["intervals"][0][0]["upper_open"]
+    bx = table["constraints"]["borexino"]["intervals"][0][0]
+    assert bx["upper"] is None
+    assert bx["upper_open"]
+    # the same numbers as limit() and excluded_intervals()
+    c = constraints.get("na64_2020_visible")
+    lo, hi = c.excluded_intervals(0.005, model("B-L"))[0]
+    assert (lower, upper) == (float(lo), float(hi))
+    target = tmp_path / "t.csv"
+    code, _, err = run(capsys, "limits", "--model", "B-L", "--mass-min", "0.004", "--mass-max",
+                       "0.02", "--n-mass", "3", "--format", "csv", "--constraints",
+                       "na64_2020_visible")  # fmt: skip
+    assert code == 0, err
+    code, _, err = run(capsys, "export", "--model", "B-L", "--n-mass", "3", "--format", "csv",
+                       "-o", str(target))  # fmt: skip
+    assert code == 0, err
+    assert target.read_text().startswith("constraint,m_GeV,interval,g_lower,g_upper,status,cl")
+    code, _, err = run(capsys, "export", "--model", "B-L", "--n-mass", "3", "-o", str(target))
+    assert code == 1
+    assert "exists" in err
+    code, _, err = run(capsys, "limits", "--model", "B-L", "--mass", "0.1", "--mass-min", "0.1")
+    assert code == 1
+    assert "not both" in err
+
+
 def test_plot_model_draws_any_model(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
     out = tmp_path / "x.png"
     code, _, err = run(capsys, "plot-model", "--model", "3B-10Le+Lmu", "--n-mass", "30",

@@ -262,6 +262,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "read_scan", "scan_attributes",
     ],
     "zprime_atlas.result": ["ScanResult", "band_couplings", "load"],
+    "zprime_atlas.export": ["excluded_intervals_table", "to_csv"],
     "zprime_atlas.catalogue": ["CatalogueRow", "KINDS", "choose", "default_names", "describe", "select"],
     "zprime_atlas.solar": [
         "FLUXES", "SolarModel", "potential_cc", "production_points", "standard_solar_model",

@@ -23,11 +23,12 @@ import json
 import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 
-from . import catalogue, constraints, engine, gm2
+from . import catalogue, constraints, engine, export, gm2
 from ._version import __version__
 from .constants import FERMIONS
 from .models import GENERATORS, Model, alpha_r, generator_label
@@ -104,6 +105,17 @@ def _bibtex(arxiv_id: str) -> str:
         f"}}"
     )
 
+
+
+def _mass_arguments(parser: argparse.ArgumentParser, default_range: bool = False) -> None:
+    parser.add_argument("--mass", nargs="+", default=None, help="X masses in GeV")
+    parser.add_argument("--mass-min", default=None, help="GeV (default range: 1e-3 - 10 GeV)"
+                        if default_range else "GeV")  # fmt: skip
+    parser.add_argument("--mass-max", default=None, help="GeV")
+    if default_range:
+        parser.set_defaults(default_mass_range=("1e-3", "10"))
+    parser.add_argument("--n-mass", type=int, default=300 if default_range else 50,
+                        help="log-spaced masses between --mass-min and --mass-max")  # fmt: skip
 
 
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -200,13 +212,14 @@ def cmd_limits(args: argparse.Namespace) -> int:
         model = _model_from_args(args)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
-    masses = _parse_masses(args.mass)
+    masses = _masses_from_args(args)
     eps = _parse_eps(args.eps)
-    loop_scale = None
-    if args.loop_scale is not None:
-        loop_scale = _float(args.loop_scale, "--loop-scale")
-        if not math.isfinite(loop_scale) or loop_scale <= 0:
-            raise CLIError(f"--loop-scale {args.loop_scale} is not a positive number of GeV")
+    loop_scale = _loop_scale(args)
+    if args.format in ("json", "csv"):
+        table = export.excluded_intervals_table(model, masses, _chosen(args, default="all"), eps=eps,
+                                                loop_scale=loop_scale, dataset=args.dataset)  # fmt: skip
+        _write_table(table, args.format, getattr(args, "output", None))
+        return 0
     data = gm2.dataset(args.dataset)
     g_low, g_high = gm2.band(model, masses, eps=eps, dataset=data, loop_scale=loop_scale)
     results: dict[str, np.ndarray] = {}
@@ -243,6 +256,57 @@ def cmd_limits(args: argparse.Namespace) -> int:
         print(row + "".join(f"  {_fmt(v[i]):>18}" for v in results.values()))
     print("('-': no statement at this mass; 'none': in range but excludes no coupling)")
     return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Every constraint's excluded intervals for one model, both edges, full resolution."""
+    model = _model_from_args(args)
+    table = export.excluded_intervals_table(
+        model, _masses_from_args(args), _chosen(args, default="all"), eps=_parse_eps(args.eps),
+        loop_scale=_loop_scale(args), dataset=args.dataset,
+    )  # fmt: skip
+    _write_table(table, args.format, args.output)
+    return 0
+
+
+def _write_table(table: dict[str, Any], fmt: str, output: str | None) -> None:
+    text = json.dumps(table, indent=1, allow_nan=False) if fmt == "json" else export.to_csv(table)
+    if output is None:
+        print(text)
+        return
+    target = Path(output)
+    if target.exists():
+        raise CLIError(f"{output} exists; choose another file name (nothing was written)")
+    target.write_text(text if text.endswith("\n") else text + "\n")
+
+
+def _loop_scale(args: argparse.Namespace) -> float | None:
+    if args.loop_scale is None:
+        return None
+    value = _float(args.loop_scale, "--loop-scale")
+    if not math.isfinite(value) or value <= 0:
+        raise CLIError(f"--loop-scale {args.loop_scale} is not a positive number of GeV")
+    return value
+
+
+def _masses_from_args(args: argparse.Namespace) -> np.ndarray:
+    """--mass M [M ...] or --mass-min/--mass-max/--n-mass (log spaced), not both."""
+    ranged = args.mass_min is not None or args.mass_max is not None
+    if args.mass and ranged:
+        raise CLIError("give --mass or --mass-min/--mass-max, not both")
+    if args.mass:
+        return _parse_masses(args.mass)
+    if args.mass_min is None and args.mass_max is None and getattr(args, "default_mass_range", None):
+        args.mass_min, args.mass_max = args.default_mass_range
+    if args.mass_min is None or args.mass_max is None:
+        raise CLIError("give --mass M [M ...], or both --mass-min and --mass-max (GeV)")
+    lo, hi = _float(args.mass_min, "--mass-min"), _float(args.mass_max, "--mass-max")
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+        raise CLIError(f"--mass-min {args.mass_min} and --mass-max {args.mass_max} must satisfy "
+                       "0 < min < max (GeV)")  # fmt: skip
+    if args.n_mass < 1:
+        raise CLIError(f"--n-mass {args.n_mass} must be at least 1")
+    return np.geomspace(lo, hi, args.n_mass)
 
 
 def _chosen(args: argparse.Namespace, default: str = "default") -> list[constraints.Constraint]:
@@ -485,11 +549,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_lim = sub.add_parser("limits", help="g-2 band and constraint limits at given masses")
     _model_arguments(p_lim)
-    p_lim.add_argument("--mass", required=True, nargs="+", help="X masses in GeV")
+    _mass_arguments(p_lim)
     p_lim.add_argument("--eps", default="0", help="kinetic mixing: a number or 'loop' (default 0)")
     p_lim.add_argument("--loop-scale", default=None, help="GeV; scale where the loop eps vanishes")
     p_lim.add_argument("--dataset", default="2021", choices=list(gm2.DATASETS), help="(g-2)_mu data set")
-    p_lim.add_argument("--json", action="store_true", help="print one JSON object")
+    p_lim.add_argument("--json", action="store_true",
+                       help="print one JSON object (first-round format: lower edges, 'inf' strings)")
+    p_lim.add_argument("--format", choices=["text", "json", "csv"], default="text",
+                       help="json/csv: every excluded interval, both edges, strict JSON")  # fmt: skip
     _selection_arguments(p_lim, "all")
     p_lim.set_defaults(func=cmd_limits)
 
@@ -546,6 +613,17 @@ def build_parser() -> argparse.ArgumentParser:
     p_fig.add_argument("--dataset", default="2021", choices=list(gm2.DATASETS))
     p_fig.add_argument("--quiet", action="store_true")
     p_fig.set_defaults(func=cmd_figures)
+
+    p_ex = sub.add_parser("export", help="every constraint's excluded intervals (JSON or CSV)")
+    _model_arguments(p_ex)
+    _mass_arguments(p_ex, default_range=True)
+    p_ex.add_argument("--eps", default="0", help="kinetic mixing: a number or 'loop' (default 0)")
+    p_ex.add_argument("--loop-scale", default=None, help="GeV; scale where the loop eps vanishes")
+    p_ex.add_argument("--dataset", default="2021", choices=list(gm2.DATASETS))
+    p_ex.add_argument("--format", choices=["json", "csv"], default="json")
+    p_ex.add_argument("-o", "--output", default=None, help="file to write (never overwritten)")
+    _selection_arguments(p_ex, "all")
+    p_ex.set_defaults(func=cmd_export)
 
     p_pm = sub.add_parser("plot-model", help="the atlas mass-coupling figure of any model")
     _model_arguments(p_pm)
