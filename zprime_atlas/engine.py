@@ -128,6 +128,24 @@ def _evaluate_sliced(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict
     return start, stop, res
 
 
+def _ratio_in_range(
+    c: Constraint, masses: NDArray, m: NDArray, g: NDArray, x: Model, mix: dict[str, Any],
+    shape4: tuple[int, int, int, int],
+) -> NDArray:
+    """r of one constraint, evaluated only at the masses inside its range (NaN elsewhere, as the
+    constraint itself would say): a search of 0.02-10 GeV costs nothing at 1 MeV."""
+    lo, hi = c.mass_range
+    inside = (masses >= lo) & (masses <= hi)
+    if inside.all():
+        return np.broadcast_to(c.ratio(m, g, x, **mix), shape4)
+    out = np.full(shape4, np.nan)
+    if inside.any():
+        idx = np.flatnonzero(inside)
+        part = c.ratio(m[:, idx], g[:, idx], x, **mix)
+        out[:, idx] = np.broadcast_to(part, (shape4[0], len(idx), *shape4[2:]))
+    return out
+
+
 def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, NDArray]]:
     x = _model_chunk(spec, start, stop)
     m = spec.masses[None, :, None, None]
@@ -149,7 +167,7 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
     no_band = ~has_g[..., 0]  # a band is all-finite or all-NaN along the coupling axis
     allowed = has_g.copy()
     for c in spec.constraints:
-        r = np.broadcast_to(c.ratio(m, g_eval, x, **mix), shape4)
+        r = _ratio_in_range(c, spec.masses, m, g_eval, x, mix, shape4)
         excluded = r >= 1.0  # NaN compares False: no constraint there
         allowed &= ~excluded
         if spec.store == "ratio":

@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.interpolate import CubicSpline
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from ._quadrature import gauss_legendre
 from ._validate import as_coupling, as_mass
@@ -190,7 +190,7 @@ class GM2Dataset:
     @property
     def upper_limit(self) -> float:
         """One-sided upper limit on a positive Delta a at :attr:`upper_limit_cl`."""
-        return self.delta + float(norm.ppf(self.upper_limit_cl)) * self.sigma
+        return self.delta + float(ndtri(self.upper_limit_cl)) * self.sigma
 
 
 DATASETS: dict[str, GM2Dataset] = {

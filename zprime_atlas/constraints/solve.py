@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import chi2
+from scipy.special import chdtri
 
 __all__ = [
     "G_SCAN_GRID",
@@ -46,7 +46,9 @@ def delta_chi2_critical(cl: float, one_sided: bool = False) -> float:
     """
     if not 0.0 < cl < 1.0:
         raise ValueError(f"confidence level must lie in (0, 1), got {cl!r}")
-    return float(chi2.ppf(2.0 * cl - 1.0 if one_sided else cl, 1))
+    # chdtri(k, q) is the chi^2_k quantile at upper-tail probability q (scipy.special: no
+    # scipy.stats import, which alone costs 0.6 s at start-up)
+    return float(chdtri(1, 1.0 - (2.0 * cl - 1.0 if one_sided else cl)))
 
 
 def bisect_log(
