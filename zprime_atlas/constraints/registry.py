@@ -19,6 +19,7 @@ from .base import Constraint
 from .borexino import Borexino
 from .coherent import CoherentCsI2017
 from .electron_gm2 import ElectronGM2
+from .neff import NeffBBN
 from .nsi import NSIOscillation
 from .recast import discover_recasts
 from .trident import CCFRTrident, CHARM2Trident
@@ -37,6 +38,7 @@ def _builtin_constraints() -> list[Constraint]:
         CoherentCsI2017(),
         CCFRTrident(),
         CHARM2Trident(),
+        NeffBBN(),
     ]
 
 
