@@ -21,6 +21,7 @@ from .coherent import CoherentCsI2017
 from .electron_gm2 import ElectronGM2
 from .neff import NeffBBN
 from .nsi import NSIOscillation
+from .stars import STARS, StellarCooling
 from .recast import discover_recasts
 from .trident import CCFRTrident, CHARM2Trident
 
@@ -39,6 +40,7 @@ def _builtin_constraints() -> list[Constraint]:
         CCFRTrident(),
         CHARM2Trident(),
         NeffBBN(),
+        *(StellarCooling(name) for name, _ in STARS),
     ]
 
 
