@@ -54,14 +54,15 @@ def test_shipped_table_matches_solver() -> None:
 
 def test_g_star_and_hubble() -> None:
     assert cosmology.g_star(np.array(0.05))[()] == pytest.approx(10.75, rel=1e-3)
-    assert cosmology.M_PLANCK == pytest.approx(1.2209e19, rel=1e-4)
+    assert pytest.approx(1.2209e19, rel=1e-4) == cosmology.M_PLANCK
 
 
 def test_no_x_coupling_no_statement_change() -> None:
     nothing = Model({}, name="none")
     r = NEFF.ratio(M_NEFF, 1e-3, nothing)
     r_sm = abs(neff_mod._table()[0] - NEFF_PLANCK) / (1.959963984540054 * 0.17)
-    assert np.allclose(r, r_sm) and np.all(r < 1)
+    assert np.allclose(r, r_sm)
+    assert np.all(r < 1)
     # baryon number only, no mixing: no e or nu coupling below the hadronic thresholds
     assert np.all(np.isinf(NEFF.limit(M_NEFF, za.model("B"))))
     assert np.allclose(NEFF.ratio(M_NEFF, 1e-2, za.model("B")), r_sm)
@@ -98,14 +99,18 @@ def test_lmu_ltau_against_1901_02010() -> None:
     m = np.array([5e-3, 1.5e-2, 2.0e-2])
     n = neff_mod.neff_of(*(v for v in NEFF._widths(m, 1e-4, lmt, za.couplings.Mixing.parse(0.0))[:2]), m)
     assert n[0] > 3.323  # light thermalised L_mu-L_tau is excluded
-    assert 0.05 < n[1] - 3.045 < 0.6 and 0.0 < n[2] - 3.045 < 0.6  # 10-20 MeV: a few tenths
+    assert 0.05 < n[1] - 3.045 < 0.6
+    assert 0.0 < n[2] - 3.045 < 0.6
     lim = NEFF.limit(np.array([3e-3, 2.5e-2]), lmt, eps="loop")
-    assert np.isfinite(lim[0]) and lim[0] < 1e-8 and np.isinf(lim[1])
+    assert np.isfinite(lim[0])
+    assert lim[0] < 1e-8
+    assert np.isinf(lim[1])
 
 
 def test_b_minus_l_thermal_bound_exists() -> None:
     lim = NEFF.limit(np.array([2e-3, 5e-3]), za.model("B-L"))
-    assert np.all(np.isfinite(lim)) and np.all(lim < 1e-8)
+    assert np.all(np.isfinite(lim))
+    assert np.all(lim < 1e-8)
 
 
 def test_stars_recast_onto_b_minus_l_returns_the_curve() -> None:

@@ -88,7 +88,7 @@ T_END = 2e-6
 
 
 def _thermo(T: NDArray, m: NDArray | float, g: float, fermion: bool) -> tuple[NDArray, ...]:
-    """(rho, p, d rho/dT) of an equilibrium species of mass m at temperature T (no chemical potential)."""
+    """(rho, p, d rho/dT) of a species of mass m in equilibrium at T (no chemical potential)."""
     T = np.asarray(T, dtype=float)
     z = np.asarray(m, dtype=float) / T
     u = _U[None, :]

@@ -21,8 +21,8 @@ from .coherent import CoherentCsI2017
 from .electron_gm2 import ElectronGM2
 from .neff import NeffBBN
 from .nsi import NSIOscillation
-from .stars import STARS, StellarCooling
 from .recast import discover_recasts
+from .stars import STARS, StellarCooling
 from .trident import CCFRTrident, CHARM2Trident
 
 __all__ = ["ENTRY_POINT_GROUP", "all", "get", "names", "origin", "register", "reload"]
