@@ -242,8 +242,6 @@ def _span(values: NDArray) -> list[float] | None:
     return [float(v.min()), float(v.max())] if v.size else None
 
 
-
-
 def _generators(models: Model) -> NDArray[np.float64] | None:
     gens = models.generators
     if gens is None:

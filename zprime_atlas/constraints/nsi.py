@@ -312,7 +312,7 @@ class SolarChi2:
         inp = self.inputs
         ne, y_n = production_points(flux, 8)
         c13sq = math.cos(inp.theta13) ** 2
-        d_eff = (w0[..., None, None, None] + w1[..., None, None, None] * y_n)  # (..., 1, 1, Q)
+        d_eff = w0[..., None, None, None] + w1[..., None, None, None] * y_n  # (..., 1, 1, Q)
         p = survival_probability(
             energy[:, None], ne, theta12[:, None, None], inp.theta13, inp.theta23, inp.dm21_ev2,
             d_e=d_eff / c13sq, d_tau=0.0, dm31_ev2=inp.dm31_ev2,

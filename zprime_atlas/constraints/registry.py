@@ -19,8 +19,10 @@ from .base import Constraint
 from .borexino import Borexino
 from .coherent import CoherentCsI2017
 from .electron_gm2 import ElectronGM2
+from .neff import NeffBBN
 from .nsi import NSIOscillation
 from .recast import discover_recasts
+from .stars import STARS, StellarCooling
 from .trident import CCFRTrident, CHARM2Trident
 
 __all__ = ["ENTRY_POINT_GROUP", "all", "get", "names", "origin", "register", "reload"]
@@ -37,6 +39,8 @@ def _builtin_constraints() -> list[Constraint]:
         CoherentCsI2017(),
         CCFRTrident(),
         CHARM2Trident(),
+        NeffBBN(),
+        *(StellarCooling(name) for name, _ in STARS),
     ]
 
 

@@ -1,0 +1,169 @@
+r"""N_eff from the CMB (Planck 2018 + BAO): a thermalised light X heats neutrinos or photons.
+
+Computed for any model (docs/physics/neff_bbn.md):
+
+1. Widths from :func:`zprime_atlas.decays.widths` at (m_X, g_X, eps): Gamma_nu = ``nu_nu``,
+   Gamma_em = e_e + mu_mu + tau_tau + hadrons (total minus ``invisible``).
+2. Thermalisation: X reaches equilibrium when Gamma_total >= H(T = m_X) (decays and inverse decays
+   only; H of :func:`zprime_atlas.cosmology.hubble_at`, 1.66 sqrt(g*) T^2 / M_Pl with g* of photons,
+   e+-, three neutrinos and X at T = m_X). Below that the point is *not thermalised*: N_eff is the SM
+   value and r < 1 (freeze-in production, which 2308.07955 finds to constrain B-L much more weakly
+   coupled X, is not modelled: this constraint is conservative there).
+3. A thermalised X sits in the bath with the larger partial width and exchanges energy with the
+   other bath at k = Gamma_other / H(m_X); N_eff(m_X, bath, k) is interpolated (bilinear in ln m_X and
+   log10 k, k clipped to [1e-4, 1e5]) from ``data/cosmology/neff_table.csv``, which
+   :mod:`zprime_atlas.cosmology` computes (Escudero's method, arXiv:1812.05605 / 2001.04466).
+4. Planck 2018 (arXiv:1807.06209, abstract): N_eff = 2.99 +- 0.17 (68% CL, TT,TE,EE+lowE+lensing+BAO).
+   Two-sided 95% CL Gaussian interval 2.99 +- 1.96 * 0.17 = [2.657, 3.323] (the paper's body quotes
+   +0.34 -0.33 at 95%); r = |N_eff - 2.99| / (1.96 * 0.17), so both an excess (X heating neutrinos)
+   and a deficit (X heating photons after neutrino decoupling) are excluded.
+
+NaN (no statement) outside 0.1-30 MeV and where X decays to a declared dark sector with a branching
+ratio above 1% (dark radiation is not modelled).
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._csv import package_table
+from ..cosmology import hubble_at
+from ..couplings import Mixing
+from ..decays import total_from_widths, widths
+from ..models import Model
+from .base import Constraint, ConstraintInfo, Intervals
+from .solve import intervals_by_scan
+
+__all__ = ["NEFF_PLANCK", "NEFF_PLANCK_SIGMA", "NeffBBN", "neff_of"]
+
+#: Planck 2018 + BAO, arXiv:1807.06209 abstract: N_eff = 2.99 +- 0.17 (68% CL).
+NEFF_PLANCK: float = 2.99
+NEFF_PLANCK_SIGMA: float = 0.17
+_CL = 0.95
+_Z95 = 1.959963984540054  # two-sided 95% Gaussian quantile
+_HALF_WIDTH = _Z95 * NEFF_PLANCK_SIGMA
+_LOG10_K_RANGE = (-4.0, 5.0)
+_DARK_BR_MAX = 0.01
+_MASS_RANGE = (1e-4, 3e-2)
+
+
+@functools.cache
+def _table() -> tuple[float, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """(N_eff^SM, masses, log10 k grid, N_eff[bath, mass, k]) from the shipped table."""
+    data = package_table("cosmology", "neff_table.csv", header="bath,m_GeV,log10_k,neff")
+    masses = np.unique(data[:, 1])
+    ks = np.unique(data[:, 2])
+    grid = np.full((2, masses.size, ks.size), np.nan)
+    ib = data[:, 0].astype(int)
+    im = np.searchsorted(masses, data[:, 1])
+    ik = np.searchsorted(ks, data[:, 2])
+    grid[ib, im, ik] = data[:, 3]
+    if np.any(np.isnan(grid)):
+        raise ValueError("neff_table.csv: the (bath, mass, k) grid is incomplete")
+    text = (resources.files("zprime_atlas") / "data" / "cosmology" / "neff_table.csv").read_text()
+    sm = float(text.split("N_eff^SM (no X, same code) = ")[1].split()[0])
+    return sm, masses, ks, grid
+
+
+def _interp(bath_nu: NDArray, m: NDArray, log10_k: NDArray) -> NDArray[np.float64]:
+    _, masses, ks, grid = _table()
+    lm = np.log(masses)
+    x = np.clip(np.log(m), lm[0], lm[-1])
+    y = np.clip(log10_k, ks[0], ks[-1])
+    i = np.clip(np.searchsorted(lm, x) - 1, 0, lm.size - 2)
+    j = np.clip(np.searchsorted(ks, y) - 1, 0, ks.size - 2)
+    tx = (x - lm[i]) / (lm[i + 1] - lm[i])
+    ty = (y - ks[j]) / (ks[j + 1] - ks[j])
+    b = np.where(bath_nu, 0, 1)
+    return (
+        grid[b, i, j] * (1 - tx) * (1 - ty)
+        + grid[b, i + 1, j] * tx * (1 - ty)
+        + grid[b, i, j + 1] * (1 - tx) * ty
+        + grid[b, i + 1, j + 1] * tx * ty
+    )
+
+
+def neff_of(gamma_nu: NDArray, gamma_em: NDArray, m: NDArray) -> NDArray[np.float64]:
+    """N_eff for partial widths [GeV] to neutrinos and to the electron-photon bath at mass m [GeV]."""
+    sm = _table()[0]
+    h_m = hubble_at(m, m)
+    total = gamma_nu + gamma_em
+    in_nu = gamma_nu >= gamma_em
+    other = np.where(in_nu, gamma_em, gamma_nu)
+    with np.errstate(divide="ignore"):
+        log10_k = np.log10(np.maximum(other / h_m, 1e-300))
+    n = _interp(in_nu, m, log10_k)
+    return np.where(total >= h_m, n, sm)
+
+
+class NeffBBN(Constraint):
+    """N_eff (Planck 2018 + BAO, 95% CL two-sided) with a thermalised X; module docstring."""
+
+    def __init__(self) -> None:
+        self.info = ConstraintInfo(
+            name="neff_bbn",
+            title="N_eff (Planck 2018 + BAO): thermalised X heating neutrinos or photons",
+            citation=("1807.06209", "1812.05605", "2001.04466"),
+            mass_range=_MASS_RANGE,
+            cl=_CL,
+            notes=(
+                "N_eff = 2.99 +- 0.17 (68%, Planck 2018 abstract); two-sided 95% CL Gaussian "
+                "interval [2.657, 3.323]. X thermalised when Gamma_total >= H(T = m_X) (decays and "
+                "inverse decays only; otherwise 'not thermalised', r < 1; freeze-in not modelled). "
+                "T_gamma, T_nu evolved through neutrino decoupling (Escudero's method, MB collision "
+                "terms, one T_nu, no QED corrections: N_eff^SM = 3.025 vs 3.045 of 2001.04466); X in "
+                "the bath of its larger partial width, energy exchange with the other by decays. "
+                "Not verified: approximate thermodynamics (docs/physics/neff_bbn.md)."
+            ),
+            verified=False,
+        )
+
+    @staticmethod
+    def _widths(
+        m: NDArray[np.float64], g: NDArray[np.float64] | float, model: Model, mix: Mixing
+    ) -> tuple[NDArray, NDArray, NDArray]:
+        w = widths(model, m, g, eps=mix)  # type: ignore[arg-type]
+        total = total_from_widths(w)
+        return w["nu_nu"], total - w["invisible"], w["dark"] / np.where(total > 0, total, 1.0)
+
+    def _ratio_from(
+        self, m: NDArray, g_nu: NDArray, g_em: NDArray, br_dark: NDArray
+    ) -> NDArray[np.float64]:
+        n = neff_of(g_nu, g_em, m)
+        r = np.abs(n - NEFF_PLANCK) / _HALF_WIDTH
+        return np.where(br_dark > _DARK_BR_MAX, np.nan, r)
+
+    def _ratio(
+        self, m: NDArray[np.float64], g: NDArray[np.float64], model: Model, mix: Mixing
+    ) -> NDArray[np.float64]:
+        if mix.proportional:
+            g_nu, g_em, br_dark = self._widths(m, 1.0, model, mix)
+            g2 = np.asarray(g) ** 2
+            return self._ratio_from(m, g_nu * g2, g_em * g2, br_dark + 0.0 * g2)
+        g_nu, g_em, br_dark = self._widths(m, g, model, mix)
+        m_b = np.broadcast_to(m, np.broadcast_shapes(m.shape, np.shape(g_nu)))
+        return self._ratio_from(m_b, g_nu, g_em, br_dark)
+
+    def _intervals(self, m: NDArray[np.float64], model: Model, mix: Mixing) -> Intervals:
+        shape = np.broadcast_shapes(m.shape, model.shape, mix.shape)
+        m_b = np.broadcast_to(m, shape)
+        if mix.proportional:
+            g_nu, g_em, br_dark = (np.broadcast_to(v, shape) for v in self._widths(m_b, 1.0, model, mix))
+
+            def ratio_of_g(gv: NDArray) -> NDArray:
+                return self._ratio_from(m_b, g_nu * gv * gv, g_em * gv * gv, br_dark)
+
+        else:
+
+            def ratio_of_g(gv: NDArray) -> NDArray:
+                return np.broadcast_to(self._ratio(m_b, gv, model, mix), shape)
+
+        return intervals_by_scan(ratio_of_g, shape, max_intervals=2)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
