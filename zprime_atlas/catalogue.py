@@ -18,7 +18,9 @@ from .constraints.base import Constraint
 __all__ = ["KINDS", "CatalogueRow", "choose", "default_names", "describe", "select"]
 
 #: The kinds ``list --kind`` accepts.
-KINDS: tuple[str, ...] = ("visible", "invisible", "dump", "neutrino", "g-2", "cosmology", "other")
+KINDS: tuple[str, ...] = (
+    "visible", "invisible", "dump", "neutrino", "g-2", "cosmology", "stars", "other",
+)
 
 # Built-in computed constraints: experiment, kind and the year of the data they use (recasts
 # describe themselves). CCFR's trident measurement is of 1991, CHARM-II's of 1990 (the 2014 arXiv
@@ -31,6 +33,10 @@ _BUILTIN: dict[str, tuple[str, str, str]] = {
     "nsi_oscillation": ("oscillations", "neutrino", "2024"),
     "gm2_electron_cs": ("(g-2)_e Cs", "g-2", ""),
     "gm2_electron_rb": ("(g-2)_e Rb", "g-2", ""),
+    "neff_bbn": ("Planck 2018 N_eff", "cosmology", "2018"),
+    "red_giant_2023": ("red giants", "stars", "2023"),
+    "horizontal_branch_2023": ("HB stars", "stars", "2023"),
+    "sun_2023": ("Sun", "stars", "2023"),
 }
 
 

@@ -130,18 +130,27 @@ def _evaluate_sliced(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict
 
 def _ratio_in_range(
     c: Constraint, masses: NDArray, m: NDArray, g: NDArray, x: Model, mix: dict[str, Any],
-    shape4: tuple[int, int, int, int],
+    shape4: tuple[int, int, int, int], subsets: dict[bytes, tuple[NDArray, NDArray, NDArray]],
 ) -> NDArray:
     """r of one constraint, evaluated only at the masses inside its range (NaN elsewhere, as the
-    constraint itself would say): a search of 0.02-10 GeV costs nothing at 1 MeV."""
+    constraint itself would say): a search of 0.02-10 GeV costs nothing at 1 MeV.
+
+    ``subsets`` keeps one (indices, masses, couplings) triple per mass selection alive for the whole
+    chunk: the recasts' shared evaluation caches widths by the identity of the mass array, so the
+    same selection must be the same object, and no id may be reused by a new array meanwhile.
+    """
     lo, hi = c.mass_range
     inside = (masses >= lo) & (masses <= hi)
     if inside.all():
         return np.broadcast_to(c.ratio(m, g, x, **mix), shape4)
     out = np.full(shape4, np.nan)
     if inside.any():
-        idx = np.flatnonzero(inside)
-        part = c.ratio(m[:, idx], g[:, idx], x, **mix)
+        key = inside.tobytes()
+        if key not in subsets:
+            idx = np.flatnonzero(inside)
+            subsets[key] = (idx, m[:, idx], g[:, idx])
+        idx, m_sub, g_sub = subsets[key]
+        part = c.ratio(m_sub, g_sub, x, **mix)
         out[:, idx] = np.broadcast_to(part, (shape4[0], len(idx), *shape4[2:]))
     return out
 
@@ -166,8 +175,9 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
     g_eval = np.where(has_g, g, 0.0)  # no band: evaluate at 0, marked not allowed below
     no_band = ~has_g[..., 0]  # a band is all-finite or all-NaN along the coupling axis
     allowed = has_g.copy()
+    subsets: dict[bytes, tuple[NDArray, NDArray, NDArray]] = {}
     for c in spec.constraints:
-        r = _ratio_in_range(c, spec.masses, m, g_eval, x, mix, shape4)
+        r = _ratio_in_range(c, spec.masses, m, g_eval, x, mix, shape4, subsets)
         excluded = r >= 1.0  # NaN compares False: no constraint there
         allowed &= ~excluded
         if spec.store == "ratio":
