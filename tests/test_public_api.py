@@ -138,9 +138,13 @@ PUBLIC_API: dict[str, list[str]] = {
         "G_SCAN_GRID",
         "bisect_log",
         "delta_chi2_critical",
+        "golden_minimize_log",
         "intervals_by_scan",
+        "polynomial_exclusion_intervals",
+        "polynomial_roots",
         "quadratic_exclusion_intervals",
         "quadratic_roots",
+        "trim_intervals",
     ],
     "zprime_atlas.constraints.registry": [
         "ENTRY_POINT_GROUP",

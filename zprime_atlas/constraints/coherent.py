@@ -50,7 +50,12 @@ from ..couplings import Mixing, effective_couplings
 from ..models import Model
 from ..nuclear import helm_form_factor
 from .base import Constraint, ConstraintInfo
-from .solve import delta_chi2_critical, intervals_by_scan, quadratic_exclusion_intervals
+from .solve import (
+    delta_chi2_critical,
+    polynomial_exclusion_intervals,
+    quadratic_exclusion_intervals,
+    trim_intervals,
+)
 
 __all__ = [
     "CS133",
@@ -432,20 +437,39 @@ class CEvNSSingleBin(Constraint):
     def _intervals(
         self, m: NDArray, model: Model, mix: Mixing
     ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        """The two excluded g_X intervals, in increasing g_X: [(lo1, hi1), (lo2, hi2)].
+        """The excluded g_X intervals, in increasing g_X: [(lo1, hi1), (lo2, hi2), ...].
 
         Destructive interference can open an island (N < N_lo) below the onset of N > N_hi; where
-        there is no island the first pair is [g_hi, inf) and the second (inf, inf). Closed form for
-        eps proportional to g_X, a scan of g_X for fixed eps.
+        there is no island the first pair is [g_hi, inf) and the others (inf, inf). eps
+        proportional to g_X: N is a quadratic in g_X^2 (closed form,
+        :func:`~zprime_atlas.constraints.solve.quadratic_exclusion_intervals`), two slots. A fixed
+        eps (eps = 0 included): every amplitude is A_nk = alpha_nk g^2 + delta_nk g (delta from the
+        dark-photon part, a different fraction of each nucleus' charge), so N - N_SM is a quartic in
+        g_X solved in closed form by
+        :func:`~zprime_atlas.constraints.solve.polynomial_exclusion_intervals`: up to four intervals
+        (eight roots; N > N_hi and N < N_lo can alternate through the odd powers): two slots as for
+        eps proportional to g_X, a third and fourth only where some point needs them.
         """
         if mix.proportional:
             return self._proportional_intervals(m, model, mix)
-        shape = np.broadcast_shapes(m.shape, model.shape, mix.shape)
-
-        def ratio_of_g(g: NDArray) -> NDArray:
-            return self._ratio_in_range(m, g, model, mix)
-
-        return intervals_by_scan(ratio_of_g, shape, max_intervals=2)
+        k1, k2 = self.kernels(m)
+        alpha = self.amplitudes(model, 1.0, eps=Mixing("fixed", np.zeros(())))
+        full = self.amplitudes(model, 1.0, eps=mix)
+        c1: NDArray = np.zeros(())
+        c2: NDArray = np.zeros(())
+        c3: NDArray = np.zeros(())
+        c4: NDArray = np.zeros(())
+        for j, qw in enumerate(self._qw):
+            for k in range(len(_KEYS)):
+                al, de = alpha[j][k], full[j][k] - alpha[j][k]
+                c1 = c1 - 2.0 * qw * de * k1[j, k]
+                c2 = c2 - 2.0 * qw * al * k1[j, k] + de * de * k2[j, k]
+                c3 = c3 + 2.0 * al * de * k2[j, k]
+                c4 = c4 + al * al * k2[j, k]
+        n_lo, n_hi = self.count_window
+        s0 = self.sm_counts
+        intervals = polynomial_exclusion_intervals([c1, c2, c3, c4], n_lo - s0, n_hi - s0, 4)
+        return trim_intervals(intervals, 2)
 
 
 # -- COHERENT CsI[Na] 2017 ----------------------------------------------------------------------

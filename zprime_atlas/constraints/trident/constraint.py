@@ -13,11 +13,10 @@ The V-A interference vanishes, so with the tabulated Q^2 distributions W_V, W_A 
 
 Statistics: chi^2 = (R - R_meas)^2 / sigma^2 and r = chi^2 / Delta chi^2_crit (95% CL, one
 parameter, two-sided: excluded outside R_meas +- 1.96 sigma). With eps proportional to g_X,
-P = kappa g^2 and the excluded couplings follow in closed form
-(:func:`~zprime_atlas.constraints.solve.quadratic_exclusion_intervals`); a fixed eps is scanned
-(:func:`~zprime_atlas.constraints.solve.intervals_by_scan`). eps = "loop" is evaluated at
-q^2 = -Q_X^2(m_X), Q_X^2 = exp<ln Q^2> under the interference weight W_V/(m^2 + Q^2). Derivation,
-data, approximations and checks: docs/physics/trident.md.
+P = kappa g^2, with a fixed eps P = A g^2 + B g; either way the excluded couplings follow in
+closed form (:func:`~zprime_atlas.constraints.solve.quadratic_exclusion_intervals`). eps = "loop"
+is evaluated at q^2 = -Q_X^2(m_X), Q_X^2 = exp<ln Q^2> under the interference weight
+W_V/(m^2 + Q^2). Derivation, data, approximations and checks: docs/physics/trident.md.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from ...constants import E_CHARGE, G_FERMI
 from ...couplings import Mixing
 from ...models import Model
 from ..base import Constraint, ConstraintInfo
-from ..solve import delta_chi2_critical, intervals_by_scan, quadratic_exclusion_intervals
+from ..solve import delta_chi2_critical, quadratic_exclusion_intervals, trim_intervals
 from .experiments import CCFR, CHARM2, TridentExperiment
 from .matrix_element import sm_couplings
 from .tables import load_table
@@ -138,26 +137,27 @@ class TridentConstraint(Constraint):
     ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
         """All excluded g_X intervals, lowest first; (inf, inf) pads unused slots.
 
-        eps proportional to g_X (``eps_over_g``, ``"loop"``): two slots, closed form. Fixed eps:
-        three slots from :func:`~zprime_atlas.constraints.solve.intervals_by_scan` (10 points per
-        decade, then bisection).
+        R - 1 = a_1 P + a_2 P^2 is a quadratic in P = g_nu g_mu / (sqrt2 G_F) = A g^2 + B g:
+        eps proportional to g_X (``eps_over_g``, ``"loop"``) gives A = x_numu (x_mu - e eps/g_X),
+        B = 0; a fixed eps gives A = x_numu x_mu, B = -x_numu e eps (both over sqrt2 G_F). Excluded
+        where R >= R_high or R <= R_low, in closed form
+        (:func:`~zprime_atlas.constraints.solve.quadratic_exclusion_intervals`). Two slots for eps
+        proportional to g_X (R is a quadratic in g^2: at most one window), at least three for a
+        fixed eps, and a fourth where some point needs it (P = A g^2 + B g runs out to its extremum
+        and back, so R can cross both thresholds twice on each branch when x_numu x_mu < 0).
         """
+        a1, a2, q2x = self._mass_moments(m)
+        x_nu, x_mu = model.charge("nu_mu"), model.charge("mu")
+        norm = math.sqrt(2) * G_FERMI
         if mix.proportional:
-            # R - 1 = a_1 P + a_2 P^2 with P = kappa g^2: excluded where R >= R_high or R <= R_low.
-            a1, a2, q2x = self._mass_moments(m)
             rho = np.real(np.asarray(mix.over_g(model, -q2x)))
-            kappa = (
-                model.charge("nu_mu") * (model.charge("mu") - E_CHARGE * rho) / (math.sqrt(2) * G_FERMI)
-            )
-            return quadratic_exclusion_intervals(
-                a1, a2, kappa, 0.0, self.r_low - 1.0, self.r_high - 1.0, 2
-            )
-        shape = np.broadcast_shapes(m.shape, model.shape, mix.shape)
-
-        def ratio_of_g(g: NDArray) -> NDArray:
-            return np.broadcast_to(self._ratio_in_range(m, g, model, mix), shape)
-
-        return intervals_by_scan(ratio_of_g, shape, max_intervals=3)
+            p_a, p_b, slots = x_nu * (x_mu - E_CHARGE * rho) / norm, np.zeros(()), 2
+        else:
+            p_a, p_b, slots = x_nu * x_mu / norm, -x_nu * E_CHARGE * mix.fixed_eps() / norm, 3
+        intervals = quadratic_exclusion_intervals(
+            a1, a2, p_a, p_b, self.r_low - 1.0, self.r_high - 1.0, 4
+        )
+        return trim_intervals(intervals, slots)
 
 
 class CCFRTrident(TridentConstraint):
