@@ -80,6 +80,18 @@ class ConstraintInfo:
     verified: bool = False
     journal: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    #: Kind of search: visible | invisible | dump | displaced | ... ("" when not a search).
+    kind: str = ""
+    experiment: str = ""
+    year: int | None = None
+    #: Display label and plot family (recast files may set them; "" = the plotting defaults).
+    label: str = ""
+    family: str = ""
+    #: "published" or "superseded"; superseded constraints are not in names()/all() by default.
+    status: str = "published"
+    supersedes: tuple[str, ...] = ()
+    #: Model whose coupling the published numbers limit (recasts), "" otherwise.
+    reference: str = ""
 
 
 Intervals = list[tuple[NDArray[np.float64], NDArray[np.float64]]]

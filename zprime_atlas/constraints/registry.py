@@ -7,6 +7,10 @@ folders named in ``$ZPRIME_ATLAS_RECASTS``), then third-party plugins from the e
 Constraint subclass (instantiated without arguments), or a callable returning an iterable of
 constraints. A plugin that fails to load, or whose name clashes
 with one already registered, is skipped with a warning naming it: it never breaks the others.
+
+Superseded constraints (``status = "superseded"``, or named in another constraint's
+``supersedes``) are loaded but off by default: ``names()`` and ``all()`` leave them out
+(``names(superseded=True)`` lists them too), and ``get(name)`` still returns them.
 """
 
 from __future__ import annotations
@@ -90,9 +94,23 @@ class _Registry:
         self._loaded = False
         self._load()
 
-    def names(self) -> list[str]:
+    def superseded(self) -> set[str]:
+        """Names that are superseded: by their own status or by another constraint's supersedes."""
         self._load()
-        return sorted(self._items)
+        out = set()
+        for name, c in self._items.items():
+            info = c.info
+            if getattr(info, "status", "published") == "superseded":
+                out.add(name)
+            out.update(getattr(info, "supersedes", ()))
+        return out & set(self._items)
+
+    def names(self, superseded: bool = False) -> list[str]:
+        self._load()
+        if superseded:
+            return sorted(self._items)
+        hidden = self.superseded()
+        return sorted(n for n in self._items if n not in hidden)
 
     def get(self, name: str) -> Constraint:
         self._load()
@@ -103,8 +121,8 @@ class _Registry:
                 f"unknown constraint {name!r}; known constraints: " + ", ".join(self.names())
             ) from None
 
-    def all(self) -> list[Constraint]:
-        return [self._items[n] for n in self.names()]
+    def all(self, superseded: bool = False) -> list[Constraint]:
+        return [self._items[n] for n in self.names(superseded=superseded)]
 
     def origin(self, name: str) -> str:
         self.get(name)
@@ -129,9 +147,9 @@ def _expand(obj: object) -> Iterable[Constraint]:
 _REGISTRY = _Registry()
 
 
-def names() -> list[str]:
-    """Sorted names of every registered constraint."""
-    return _REGISTRY.names()
+def names(superseded: bool = False) -> list[str]:
+    """Sorted names of the registered constraints (superseded ones only with ``superseded=True``)."""
+    return _REGISTRY.names(superseded=superseded)
 
 
 def get(name: str) -> Constraint:
@@ -139,9 +157,9 @@ def get(name: str) -> Constraint:
     return _REGISTRY.get(name)
 
 
-def all() -> list[Constraint]:
-    """Every registered constraint, sorted by name."""
-    return _REGISTRY.all()
+def all(superseded: bool = False) -> list[Constraint]:
+    """Every registered constraint, sorted by name (superseded ones only with ``superseded=True``)."""
+    return _REGISTRY.all(superseded=superseded)
 
 
 def origin(name: str) -> str:

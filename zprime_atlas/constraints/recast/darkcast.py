@@ -66,16 +66,20 @@ __all__ = ["RecastConstraint", "acceptance", "shared_evaluation"]
 
 def acceptance(tau: NDArray, t0: NDArray, t1: NDArray) -> NDArray[np.float64]:
     """E = exp(-t0/tau) - exp(-t1/tau): fraction of decays inside [t0, t1] (tau = inf gives 0)."""
+    # Written as e^-t0/tau (1 - e^-(t1-t0)/tau) with expm1: no cancellation for tau >> t1 - t0
+    # (the lower edge of a beam-dump island).
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         inv = np.where(np.isfinite(tau), 1.0 / tau, 0.0)
-        return np.exp(-t0 * inv) - np.exp(-np.where(np.isinf(t1), math.inf, t1) * inv)
+        span = np.where(np.isinf(t1), math.inf, t1 - t0)
+        return np.exp(-t0 * inv) * -np.expm1(-np.where(inv > 0, span * inv, 0.0))
 
 
 class RecastConstraint(Constraint):
     """A constraint defined by a recast file pair (metadata TOML + limit CSV)."""
 
     def __init__(self, meta: RecastMetadata, data: LimitData, meta_path: Path,
-                 fractions: ProductionFractions | None = None) -> None:  # fmt: skip
+                 fractions: ProductionFractions | None = None,
+                 packaged: bool = True) -> None:  # fmt: skip
         self.meta = meta
         self.data = data
         self.meta_path = meta_path
@@ -96,7 +100,8 @@ class RecastConstraint(Constraint):
         self.info = ConstraintInfo(
             name=meta.name,
             title=meta.title,
-            citation=meta.arxiv,
+            # A paper without an arXiv number is cited by its INSPIRE texkey.
+            citation=meta.arxiv or tuple(f"INSPIRE {k}" for k in _texkeys(meta)),
             mass_range=(lo, hi),
             cl=meta.cl,
             notes=(
@@ -106,9 +111,19 @@ class RecastConstraint(Constraint):
                 + (meta.notes + " " if meta.notes else "")
                 + f"Data: {meta.provenance}"
             ),
-            verified=True,
+            # The package's own files are verified unless they say otherwise; user files
+            # ($ZPRIME_ATLAS_RECASTS) are unverified unless they say verified = true.
+            verified=packaged if meta.verified is None else meta.verified,
             journal=meta.journal,
             extra={"experiment": meta.experiment, "status": meta.status},
+            kind=meta.kind or _default_kind(meta),
+            experiment=meta.experiment,
+            year=meta.year,
+            label=meta.label,
+            family=meta.family,
+            status=meta.status,
+            supersedes=meta.supersedes,
+            reference=meta.reference,
         )
 
     def _production_text(self) -> str:
@@ -147,14 +162,15 @@ class RecastConstraint(Constraint):
             out[k] = np.where(np.isnan(f), np.nan, out[k])
         return out
 
-    def _branching(self, widths: dict[str, NDArray]) -> NDArray[np.float64]:
+    def _branching(self, widths: dict[str, NDArray], states: tuple[str, ...] = ()) -> NDArray:
+        """BR into the final states; with ``states``, of the total over these channels only."""
         if self.meta.final_states == (INVISIBLE,):
             part = widths["invisible"]  # nu nubar plus any declared dark-sector width
         else:
             part = np.zeros(())
             for channel in self.meta.final_states:
                 part = part + widths[channel]
-        total = decays.total_from_widths(widths)
+        total = _restricted_total(widths, states)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(total > 0, part / total, 0.0)
 
@@ -165,11 +181,12 @@ class RecastConstraint(Constraint):
         if self.meta.coupling == "eps":
             g_lo, g_hi = g_lo * E_CHARGE, g_hi * E_CHARGE
         couplings = effective_couplings(ref, 1.0, q2=m * m)
-        widths = decays.widths(ref, m, 1.0)
-        br = self._branching(widths)
+        widths = _with_pi_pi(decays.widths_from_couplings(couplings, m, ref.m_dark), couplings, m)
+        states = self.meta.reference_states
+        br = self._branching(widths, states)
         if self.meta.reference_branching_ratio is not None:
             br = np.full(m.shape, self.meta.reference_branching_ratio)
-        width1 = decays.total_from_widths(widths)
+        width1 = _restricted_total(widths, states)
         # No statement outside the constraint's mass range, or where the reference model itself
         # cannot give the signal (e.g. a tabulated point below the e+e- threshold).
         lo_m, hi_m = self.mass_range
@@ -199,7 +216,10 @@ class RecastConstraint(Constraint):
 
         # a = t0/tau_lo solves e^-a - e^-ka = ratio (e^-ratio a - e^-k ratio a).
         def f(a: NDArray) -> NDArray:
-            return (np.exp(-a) - np.exp(-k * a)) - ratio * (np.exp(-ratio * a) - np.exp(-k * ratio * a))
+            # e^-a - e^-ka with expm1 (no cancellation for small a)
+            return -np.exp(-a) * np.expm1(-(k - 1) * a) + ratio * np.exp(-ratio * a) * np.expm1(
+                -(k - 1) * ratio * a
+            )
 
         lo = np.full(ratio.shape, 1e-12)
         hi = np.full(ratio.shape, 1e3)
@@ -295,7 +315,7 @@ class RecastConstraint(Constraint):
         g_peak = self._peak(r_minus_one, shape)
         peak_excluded = r_minus_one(g_peak) >= 0
         lo = bisect_log(r_minus_one, np.full(shape, 1e-14), g_peak)
-        hi = bisect_log(lambda g: -r_minus_one(g), g_peak, np.full(shape, 1e3))
+        hi = bisect_log(lambda g: -r_minus_one(g), g_peak, np.full(shape, _G_MAX))
         lower = np.where(peak_excluded, lo, math.inf)
         upper = np.where(peak_excluded, hi, math.inf)
         return [(lower, upper)]
@@ -303,7 +323,7 @@ class RecastConstraint(Constraint):
     @staticmethod
     def _peak(r_minus_one: Callable, shape: tuple) -> NDArray:
         """g maximizing r on a log grid, refined by golden-section steps in log g."""
-        grid = np.geomspace(1e-14, 1e3, 171).reshape((-1,) + (1,) * len(shape))
+        grid = np.geomspace(1e-14, _G_MAX, 201).reshape((-1,) + (1,) * len(shape))
         values = np.stack([r_minus_one(np.broadcast_to(gv, shape)) for gv in grid])
         best = np.argmax(np.nan_to_num(values, nan=-np.inf), axis=0)
         lo = np.log(grid.reshape(-1)[np.clip(best - 1, 0, len(grid) - 1)])
@@ -321,6 +341,9 @@ class RecastConstraint(Constraint):
         """Fixed eps: scan a log grid of g and bisect the crossings (:func:`intervals_by_scan`)."""
         return intervals_by_scan(lambda g: self._signal(m, g, model, mix, ref), shape)
 
+
+#: Largest coupling searched for the upper edge of an island (large enough for scaled charges).
+_G_MAX = 1e6
 
 _SHARED = threading.local()  # per thread: engines may evaluate chunks in threads (dask, threading)
 
@@ -350,10 +373,45 @@ def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict]:
         if key in cache:
             return cache[key]
     couplings = effective_couplings(model, g, eps=mix, q2=m * m, loop_scale=mix.loop_scale)
-    widths = decays.widths_from_couplings(couplings, m, model.m_dark)
+    widths = _with_pi_pi(decays.widths_from_couplings(couplings, m, model.m_dark), couplings, m)
     if cache is not None and key is not None:
         cache[key] = (couplings, widths)
     return couplings, widths
+
+
+def _with_pi_pi(widths: dict[str, NDArray], couplings: dict, m: NDArray) -> dict[str, NDArray]:
+    """``widths`` plus ``pi_pi``: X -> pi+ pi- through rho mixing (part of ``hadrons``).
+
+    Gamma = m/(12 pi) |a_rho|^2 R^{pi pi, rho}(m), a_rho = 2 tr(T_rho Q) = g_u - g_d, with the VMD
+    curve of :func:`zprime_atlas.decays.vmd_curve` (docs/physics/decays.md).
+    """
+    a_rho = np.asarray(couplings["u"]) - np.asarray(couplings["d"])
+    abs2 = a_rho.real**2 + a_rho.imag**2 if np.iscomplexobj(a_rho) else a_rho**2
+    curve = decays.vmd_curve("pi+_pi-", "rho0", np.atleast_1d(m)).reshape(np.shape(m))
+    out = dict(widths)
+    out["pi_pi"] = np.broadcast_to(abs2 * m / (12.0 * math.pi) * curve, widths["e_e"].shape)
+    return out
+
+
+def _restricted_total(widths: dict[str, NDArray], states: tuple[str, ...]) -> NDArray:
+    """Total width, or the sum over ``states`` when the reference assumes only these channels."""
+    if not states:
+        return decays.total_from_widths(widths)
+    total = np.zeros(np.shape(widths["e_e"]))
+    for channel in states:
+        total = total + widths[channel]
+    return total
+
+
+def _texkeys(meta: RecastMetadata) -> list[str]:
+    keys = meta.extra.get("inspire", ())
+    return [keys] if isinstance(keys, str) else list(keys)
+
+
+def _default_kind(meta: RecastMetadata) -> str:
+    if meta.final_states == (INVISIBLE,):
+        return "invisible"
+    return "displaced" if meta.lifetime.kind == "displaced" else "visible"
 
 
 def _lifetime(width: NDArray) -> NDArray[np.float64]:

@@ -17,16 +17,31 @@ __all__ = ["ENV_VAR", "discover_recasts", "load_recast", "recast_dirs"]
 ENV_VAR = "ZPRIME_ATLAS_RECASTS"
 
 
-def load_recast(meta_path: str | os.PathLike[str]) -> RecastConstraint:
-    """Load one recast: the TOML metadata and the data file(s) it names (same folder)."""
+def load_recast(meta_path: str | os.PathLike[str], packaged: bool | None = None) -> RecastConstraint:
+    """Load one recast: the TOML metadata and the data file(s) it names (same folder).
+
+    ``packaged``: whether the file is one of the package's own (default: whether it lies in the
+    package's recast folder); other files are unverified unless they set ``verified = true``.
+    """
     meta_path = Path(meta_path)
+    if packaged is None:
+        own = _packaged_dir()
+        packaged = own is not None and meta_path.resolve().parent == own.resolve()
     meta = parse_metadata(meta_path)
     column = "eps" if meta.coupling == "eps" else "gprime"
     data = read_limit_csv(meta_path.parent / meta.data, column)
     fractions = None
     if meta.production_fractions is not None:
         fractions = read_fractions_csv(meta_path.parent / meta.production_fractions)
-    return RecastConstraint(meta, data, meta_path, fractions)
+    return RecastConstraint(meta, data, meta_path, fractions, packaged=packaged)
+
+
+def _packaged_dir() -> Path | None:
+    packaged = Path(str(resources.files("zprime_atlas"))) / "recasts"
+    checkout = Path(__file__).resolve().parents[3] / "recasts"
+    if packaged.is_dir():
+        return packaged
+    return checkout if checkout.is_dir() else None
 
 
 def recast_dirs() -> list[Path]:
@@ -36,12 +51,9 @@ def recast_dirs() -> list[Path]:
     ``recasts/`` of a source checkout.
     """
     dirs: list[Path] = []
-    packaged = Path(str(resources.files("zprime_atlas"))) / "recasts"
-    checkout = Path(__file__).resolve().parents[3] / "recasts"
-    if packaged.is_dir():
-        dirs.append(packaged)
-    elif checkout.is_dir():
-        dirs.append(checkout)
+    own = _packaged_dir()
+    if own is not None:
+        dirs.append(own)
     for entry in os.environ.get(ENV_VAR, "").split(os.pathsep):
         if entry.strip():
             dirs.append(Path(entry.strip()).expanduser())

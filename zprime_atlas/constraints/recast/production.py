@@ -19,6 +19,7 @@ mu bremsstrahlung)
 ``pi0_gamma eta_gamma``          |sum_V tr(T_A T_gamma T_V) tr(T_V Q) BW_V(m)|^2 (A -> gamma X)
 ``etap_gamma``
 ``omega_pi0``                    |sum_V tr(T_omega T_pi0 T_V) tr(T_V Q) BW_V(m)|^2
+``phi_eta``                      |sum_V tr(T_phi T_eta T_V) tr(T_V Q) BW_V(m)|^2 (phi -> eta X)
 ``p_brem``                       |2 g_u + g_d|^2 (proton bremsstrahlung: the proton coupling)
 ==============================  =======================================================
 
@@ -74,6 +75,7 @@ _MESON_DECAYS: dict[str, tuple[str, str]] = {
     "eta_gamma": ("eta", "gamma"),
     "etap_gamma": ("etap", "gamma"),
     "omega_pi0": ("omega", "pi0"),
+    "phi_eta": ("phi", "eta"),
 }
 
 _FERMION_MECHANISMS: dict[str, str] = {

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ...constants import FERMION_MASS
+from ...constants import FERMION_MASS, M_ETA, M_PHI, M_PI0
 from ...models import model as named_model
 from .production import MECHANISMS
 
@@ -39,10 +39,16 @@ __all__ = [
 ]
 
 _PS = 1e-12  # seconds per picosecond
+_C = 2.99792458e8  # speed of light [m/s]
 #: The final-state name of invisible searches (X -> nu nubar plus any dark-sector width).
 INVISIBLE = "invisible"
 #: Visible channels a recast may select (decay-width keys of :mod:`zprime_atlas.decays`).
-VISIBLE_CHANNELS: tuple[str, ...] = ("e_e", "mu_mu", "tau_tau", "hadrons", "c_c", "b_b")
+#: ``pi_pi`` is X -> pi+ pi- through rho mixing (the VMD rho curve of :mod:`zprime_atlas.decays`).
+VISIBLE_CHANNELS: tuple[str, ...] = ("e_e", "mu_mu", "tau_tau", "hadrons", "c_c", "b_b", "pi_pi")
+#: Kinds of search a recast file may declare (``kind``).
+SEARCH_KINDS: tuple[str, ...] = ("visible", "invisible", "dump", "displaced")
+#: Parents and recoils a window lifetime may be boosted from (``boost_parent``, ``boost_recoil``).
+BOOST_PARTICLES: dict[str, float] = {"phi": M_PHI, "eta": M_ETA, "pi0": M_PI0, "gamma": 0.0}
 
 
 class RecastFileError(ValueError):
@@ -67,10 +73,36 @@ class Lifetime:
     t1_gev_ps: float = 0.0
     t1_threshold_gev: float = 0.0
     decay_over_shield: float = 0.0
+    t1_decay_length_m: float = 0.0
+    x_energy_gev: float = 0.0
+    boost_parent_gev: float = 0.0
+    boost_recoil_gev: float = 0.0
+    t1_pieces: tuple[tuple[float, float, float], ...] = ()
 
     def window(self, m: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
-        """(t0, t1) in seconds for a ``window`` kind, per mass."""
+        """(t0, t1) in seconds for a ``window`` kind, per mass.
+
+        t1 is one of: t1_ps + t1_gev_ps/(m - threshold); a decay length L boosted with the X
+        energy, t1 = L m/(E c), E fixed (``x_energy_gev``) or of the two-body decay parent ->
+        recoil X, E = (M^2 + m^2 - m_B^2)/(2 M); or piecewise linear, t1 = a + b m from the last
+        piece [m_from, a_ps, b_ps_per_GeV] with m_from <= m.
+        """
+        m = np.asarray(m, dtype=np.float64)
         t0 = np.full(m.shape, self.t0_ps * _PS)
+        if self.t1_decay_length_m > 0:
+            if self.x_energy_gev > 0:
+                energy = np.full(m.shape, self.x_energy_gev)
+            else:
+                big, small = self.boost_parent_gev, self.boost_recoil_gev
+                energy = (big**2 + m**2 - small**2) / (2.0 * big)
+            return t0, self.t1_decay_length_m * m / (energy * _C)
+        if self.t1_pieces:
+            t1 = np.full(m.shape, math.inf)
+            for m_from, a, b in self.t1_pieces:
+                with np.errstate(invalid="ignore"):
+                    value = a + b * m if b != 0.0 else np.full(m.shape, a)
+                t1 = np.where(m >= m_from, value, t1)
+            return t0, t1 * _PS
         with np.errstate(divide="ignore"):
             extra = np.where(self.t1_gev_ps != 0.0, self.t1_gev_ps / (m - self.t1_threshold_gev), 0.0)
         return t0, (self.t1_ps + extra) * _PS
@@ -100,6 +132,12 @@ class RecastMetadata:
     status: str = "published"
     extra: dict[str, Any] = field(default_factory=dict)
     format_version: int = 1
+    year: int | None = None
+    kind: str = ""
+    label: str = ""
+    family: str = ""
+    verified: bool | None = None
+    reference_states: tuple[str, ...] = ()
 
 
 # -- the schema --------------------------------------------------------------------------------
@@ -142,6 +180,7 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
         "a string or a list of strings",
     ),
     "table": (lambda v: isinstance(v, dict), 'a table, e.g. { kind = "prompt" }'),
+    "boolean": (lambda v: isinstance(v, bool), "true or false"),
 }
 
 
@@ -192,6 +231,22 @@ def _check_final_states(v: str | list[str]) -> str | None:
     return None
 
 
+def _check_kind(v: str) -> str | None:
+    return None if v in SEARCH_KINDS else (
+        f"kind {v!r} is not one of " + ", ".join(SEARCH_KINDS))  # fmt: skip
+
+
+def _check_year(v: int) -> str | None:
+    return None if 1900 <= v <= 2100 else f"year = {v} is not a year of publication"
+
+
+def _check_states(v: list[str]) -> str | None:
+    for fs in v:
+        if fs not in VISIBLE_CHANNELS and fs != INVISIBLE:
+            return f"unknown reference state {fs!r}; use channels of " + ", ".join(VISIBLE_CHANNELS)
+    return None if v else "'reference_states' must be a non-empty list of channels"
+
+
 def _check_branching(v: float) -> str | None:
     return None if 0 < v <= 1 else "reference_branching_ratio must lie in (0, 1]"
 
@@ -227,6 +282,16 @@ _V1: tuple[Field, ...] = (
     Field("notes", "string", False, "caveats shown by zprime-atlas list"),
     Field("supersedes", "strings", False, "names of constraints this one replaces"),
     Field("status", "string", False, "'published' (default), 'superseded', ..."),
+    Field("year", "integer", False, "year of the paper (as in the constraint name)", _check_year),
+    Field("kind", "string", False, "visible | invisible | dump | displaced", _check_kind),
+    Field("label", "string", False, "short display label for plots (default: the name)"),
+    Field("family", "string", False, "plot family grouping similar searches (e.g. 'beam dump')"),
+    Field("verified", "boolean", False,
+          "numbers checked against the paper (default: true for the package's own files, false "
+          "for files from $ZPRIME_ATLAS_RECASTS)"),
+    Field("reference_states", "strings", False,
+          "channels in the reference model's total width when the paper assumed only these",
+          _check_states),
 )  # fmt: skip
 
 #: Field tables by format version.
@@ -235,7 +300,8 @@ SCHEMAS: dict[int, dict[str, Field]] = {1: {f.key: f for f in _V1}}
 #: Keys of the ``lifetime`` table per kind (all numbers except t1_threshold, which may be a channel).
 LIFETIME_KEYS: dict[str, tuple[str, ...]] = {
     "prompt": ("kind",),
-    "window": ("kind", "t0_ps", "t1_ps", "t1_gev_ps", "t1_threshold"),
+    "window": ("kind", "t0_ps", "t1_ps", "t1_gev_ps", "t1_threshold", "t1_decay_length_m",
+               "x_energy_gev", "boost_parent", "boost_recoil", "t1_pieces"),
     "displaced": ("kind", "decay_over_shield"),
 }
 
@@ -355,6 +421,12 @@ def parse_metadata(path: Path) -> RecastMetadata:
         status=str(good.get("status", "published")),
         extra={k: good[k] for k in ("inspire",) if k in good},
         format_version=version,
+        year=good.get("year"),
+        kind=str(good.get("kind", "")),
+        label=str(good.get("label", "")),
+        family=str(good.get("family", "")),
+        verified=good.get("verified"),
+        reference_states=tuple(good.get("reference_states", ())),
     )
 
 
@@ -372,7 +444,8 @@ def _parse_lifetime(spec: dict[str, Any]) -> Lifetime | str:
             + ", ".join(LIFETIME_KEYS[kind])
             + ")"
         )
-    numbers = [k for k in spec if k not in ("kind", "t1_threshold")]
+    not_numbers = ("kind", "t1_threshold", "boost_parent", "boost_recoil", "t1_pieces")
+    numbers = [k for k in spec if k not in not_numbers]
     for k in numbers:
         if not _is_number(spec[k]):
             return f"lifetime {k} must be a number, got {spec[k]!r}"
@@ -390,17 +463,59 @@ def _parse_lifetime(spec: dict[str, Any]) -> Lifetime | str:
         t0 = float(spec.get("t0_ps", 0.0))
         if not t1 > t0 >= 0:
             return "lifetime window needs 0 <= t0_ps < t1_ps"
+        boosted = _parse_boost(spec)
+        if isinstance(boosted, str):
+            return boosted
         return Lifetime(
             "window",
             t0_ps=t0,
             t1_ps=t1,
             t1_gev_ps=float(spec.get("t1_gev_ps", 0.0)),
             t1_threshold_gev=float(threshold),
+            **boosted,
         )
     ratio = float(spec.get("decay_over_shield", 0.0))
     if not ratio > 0:
         return "displaced lifetime needs decay_over_shield > 0"
     return Lifetime("displaced", decay_over_shield=ratio)
+
+
+def _parse_boost(spec: dict[str, Any]) -> dict[str, Any] | str:
+    """The boosted-length or piecewise t1 keys of a window, or the sentence saying what is wrong."""
+    out: dict[str, Any] = {}
+    length = spec.get("t1_decay_length_m")
+    boost_keys = [k for k in ("x_energy_gev", "boost_parent", "boost_recoil") if k in spec]
+    if length is None:
+        if boost_keys:
+            return f"lifetime key {boost_keys[0]!r} needs t1_decay_length_m"
+    else:
+        if not length > 0:
+            return f"t1_decay_length_m = {length} must be positive"
+        out["t1_decay_length_m"] = float(length)
+        if "x_energy_gev" in spec:
+            if not spec["x_energy_gev"] > 0:
+                return f"x_energy_gev = {spec['x_energy_gev']} must be positive"
+            out["x_energy_gev"] = float(spec["x_energy_gev"])
+        else:
+            for key in ("boost_parent", "boost_recoil"):
+                name = spec.get(key)
+                if name not in BOOST_PARTICLES:
+                    return (f"{key} = {name!r} is not one of " + ", ".join(BOOST_PARTICLES)
+                            + " (or give x_energy_gev)")  # fmt: skip
+            out["boost_parent_gev"] = BOOST_PARTICLES[spec["boost_parent"]]
+            out["boost_recoil_gev"] = BOOST_PARTICLES[spec["boost_recoil"]]
+    pieces = spec.get("t1_pieces")
+    if pieces is not None:
+        ok = isinstance(pieces, list) and pieces and all(
+            isinstance(p, list) and len(p) == 3 and all(_is_number(x) for x in p) for p in pieces)
+        if not ok:
+            return (f"t1_pieces = {pieces!r} must be a list of [m_from_GeV, a_ps, b_ps_per_GeV] "
+                    "triples")  # fmt: skip
+        starts = [float(p[0]) for p in pieces]
+        if starts != sorted(starts):
+            return f"t1_pieces must start at increasing masses, got {starts}"
+        out["t1_pieces"] = tuple((float(a), float(b), float(c)) for a, b, c in pieces)
+    return out
 
 
 def __dir__() -> list[str]:
