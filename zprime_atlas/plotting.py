@@ -107,8 +107,15 @@ def _family_style(name: str) -> tuple[str, str]:
 
 
 def pretty_name(name: str) -> str:
-    """Short mathtext label of a constraint."""
-    return _PRETTY.get(name, name.replace("_", " "))
+    """Short mathtext label of a constraint: the built-in table, else the constraint's own display
+    label (recast metadata ``label``), else its name."""
+    if name in _PRETTY:
+        return _PRETTY[name]
+    try:
+        label = getattr(_registry.get(name).info, "label", "")
+    except ValueError:
+        label = ""
+    return label or name.replace("_", " ")
 
 
 @contextmanager
