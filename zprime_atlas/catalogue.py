@@ -102,6 +102,8 @@ def describe(c: Constraint) -> CatalogueRow:
         kind = explicit_kind or kind
         reference = "any"
         status = "computed"
+    if kind == "displaced":  # a decay behind a shield (NA64 visible): listed with the beam dumps
+        kind = "dump"
     return CatalogueRow(c.name, experiment, year, str(kind), c.mass_range, c.cl, reference,
                         status, bool(info.verified))  # fmt: skip
 
