@@ -292,3 +292,22 @@ def test_survey_separates_viable_from_gap_only() -> None:
         assert 0 < lo <= hi
     # strict JSON: no NaN or infinities anywhere in the summary
     json.dumps(res.summary(), allow_nan=False)
+
+
+def test_an_existing_file_is_never_overwritten_by_accident(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    with pytest.raises(StoreError, match=r"notes\.txt exists; resume it .* nothing was written"):
+        engine.scan(model("B-L"), MASSES, n_g=2, constraints=NAMES[:1], out=notes)
+    assert notes.read_text() == "my notes"
+    done = tmp_path / "done.h5"
+    engine.scan(model("B-L"), MASSES, n_g=2, constraints=NAMES[:1], out=done)
+    before = done.read_bytes()
+    with pytest.raises(StoreError, match="exists"):
+        engine.scan(model("B-L"), MASSES, n_g=3, constraints=NAMES[:1], out=done)
+    assert done.read_bytes() == before  # the finished scan is intact
+    again = engine.scan(model("B-L"), MASSES, n_g=3, constraints=NAMES[:1], out=done, overwrite=True)
+    assert again.shape[3] == 3
+    with pytest.raises(StoreError, match="exists"):
+        again.save(done)
+    again.save(done, overwrite=True)

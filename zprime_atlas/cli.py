@@ -333,6 +333,7 @@ def _common_scan_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "n_jobs": args.jobs,
         "backend": args.backend,
         "resume": args.resume,
+        "overwrite": args.overwrite,
         "out": args.out,
         "progress": False if args.quiet else None,
     }
@@ -565,6 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1)")
         p.add_argument("--backend", default="loky", choices=["loky", "threading", "dask", "ray"])
         p.add_argument("--resume", action="store_true", help="continue an interrupted scan")
+        p.add_argument("--overwrite", action="store_true",
+                       help="replace an existing --out file (otherwise it is refused)")  # fmt: skip
         p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
         _selection_arguments(p, "default")
 

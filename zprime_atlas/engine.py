@@ -384,14 +384,16 @@ def execute(
     backend: str = "loky",
     progress: bool | None = None,
     max_chunks: int | None = None,
+    overwrite: bool = False,
 ) -> ScanResult | None:
     """Run a planned scan: in memory, or into the HDF5 file ``out`` chunk by chunk.
 
-    ``resume=True`` skips chunks already marked done in ``out`` (same plan only). ``max_chunks``
+    ``resume=True`` skips chunks already marked done in ``out`` (same plan only); an existing ``out``
+    is otherwise refused unless ``overwrite=True`` (nothing is lost by accident). ``max_chunks``
     stops after that many chunks (the file is then unfinished and ``None`` is returned; resume it
     later). Returns the :class:`ScanResult` (read back from ``out`` when writing a file).
     """
-    writer = (_store.ScanWriter(Path(out), plan.layout, plan.attrs, resume)
+    writer = (_store.ScanWriter(Path(out), plan.layout, plan.attrs, resume, overwrite)
               if out is not None else None)  # fmt: skip
     memory = None if writer is not None else _Memory(plan.spec)
     todo = [b for i, b in enumerate(plan.bounds) if writer is None or not writer.done[i]]
@@ -431,6 +433,7 @@ def scan(
     store: str = "auto",
     progress: bool | None = None,
     at_upper_limit: bool = False,
+    overwrite: bool = False,
 ) -> ScanResult:
     """Evaluate every selected constraint over models x masses x mixings x couplings (GeV).
 
@@ -468,7 +471,8 @@ def scan(
         gm2=gm2, n_g=n_g, nsigma=nsigma, constraints=constraints, store=store,
         chunk_size=chunk_size, at_upper_limit=at_upper_limit,
     )  # fmt: skip
-    result = execute(plan, out=out, resume=resume, n_jobs=n_jobs, backend=backend, progress=progress)
+    result = execute(plan, out=out, resume=resume, n_jobs=n_jobs, backend=backend, progress=progress,
+                     overwrite=overwrite)  # fmt: skip
     assert result is not None
     return result
 
@@ -600,7 +604,8 @@ def survey(
         names.append(f"gm2_electron_{key}")
     scan_options.setdefault("constraints", names)
     scan_options.setdefault("store", "summary")
-    run = {k: scan_options.pop(k) for k in ("out", "resume", "n_jobs", "backend", "progress")
+    run = {k: scan_options.pop(k) for k in ("out", "resume", "n_jobs", "backend", "progress",
+                                            "overwrite")
            if k in scan_options}  # fmt: skip
     data = _gm2.dataset(dataset)
     upper = data.kind != "band"

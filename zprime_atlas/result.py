@@ -98,8 +98,9 @@ class ScanResult:
         """Fraction of (model, mass, mix) points where some coupling is allowed."""
         return float(np.mean(self.allowed_in_band))
 
-    def save(self, path: str | Path) -> None:
-        """Write this result as an HDF5 scan file (format: :mod:`zprime_atlas.store`)."""
+    def save(self, path: str | Path, overwrite: bool = False) -> None:
+        """Write this result as an HDF5 scan file (format: :mod:`zprime_atlas.store`); an existing
+        file is replaced only with ``overwrite=True``."""
         models = self.models
         n = self.shape[0]
         attrs = dict(self.attrs)
@@ -115,7 +116,7 @@ class ScanResult:
             g_explicit=self.g_explicit, n_g=self.shape[3],
             constraints=[(name, (), float("nan")) for name in self.constraint_names], store=store,
         )  # fmt: skip
-        writer = _store.ScanWriter(Path(path), layout, attrs, resume=False)
+        writer = _store.ScanWriter(Path(path), layout, attrs, resume=False, overwrite=overwrite)
         res: dict[str, NDArray] = {"g_low": self.g_low, "g_high": self.g_high,
                                    "allowed": self.allowed}  # fmt: skip
         for name, data in self.results.items():

@@ -197,9 +197,22 @@ def _str(value: Any) -> str:
 class ScanWriter:
     """Single writer of an HDF5 scan file; marks a chunk done only after all its data are written."""
 
-    def __init__(self, path: Path, layout: ScanLayout, attrs: dict[str, Any], resume: bool) -> None:
+    def __init__(
+        self, path: Path, layout: ScanLayout, attrs: dict[str, Any], resume: bool,
+        overwrite: bool = False,
+    ) -> None:  # fmt: skip
+        """Open ``path`` for a new scan, or to resume one (``resume=True``: the same scan only).
+
+        An existing file is never replaced unless ``overwrite=True``: without it a new scan onto an
+        existing path is refused in one sentence before anything is written.
+        """
         self.path = path
         n, m, k, g = layout.shape
+        if path.exists() and not resume and not overwrite:
+            raise StoreError(
+                f"{path} exists; resume it (--resume, the same scan only), replace it (--overwrite) "
+                "or choose another file: nothing was written"
+            )
         if resume and path.exists():
             f = open_for_read(path)
             f.close()
