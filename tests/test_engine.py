@@ -311,3 +311,12 @@ def test_an_existing_file_is_never_overwritten_by_accident(tmp_path: Path) -> No
     with pytest.raises(StoreError, match="exists"):
         again.save(done)
     again.save(done, overwrite=True)
+
+
+def test_outputs_name_the_extra_recast_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZPRIME_ATLAS_RECASTS", str(tmp_path))
+    res = engine.scan(model("B-L"), MASSES, n_g=2, constraints=NAMES[:1], out=tmp_path / "x.h5")
+    assert json.loads(res.attrs["extra_recast_folders"]) == [str(tmp_path)]
+    monkeypatch.delenv("ZPRIME_ATLAS_RECASTS")
+    res = engine.scan(model("B-L"), MASSES, n_g=2, constraints=NAMES[:1])
+    assert json.loads(res.attrs["extra_recast_folders"]) == []

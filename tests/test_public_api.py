@@ -267,7 +267,10 @@ PUBLIC_API: dict[str, list[str]] = {
     ],
     "zprime_atlas.result": ["ScanResult", "band_couplings", "load"],
     "zprime_atlas.export": ["excluded_intervals_table", "to_csv"],
-    "zprime_atlas.catalogue": ["CatalogueRow", "KINDS", "choose", "default_names", "describe", "select"],
+    "zprime_atlas.catalogue": [
+        "CatalogueRow", "KINDS", "choose", "default_names", "describe", "extra_recast_folders",
+        "select",
+    ],
     "zprime_atlas.solar": [
         "FLUXES", "SolarModel", "potential_cc", "production_points", "standard_solar_model",
         "survival_probability",

@@ -9,13 +9,17 @@ final state and lifetime acceptance.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
 from .constraints import get, names
 from .constraints.base import Constraint
+from .constraints.recast.discovery import ENV_VAR
 
-__all__ = ["KINDS", "CatalogueRow", "choose", "default_names", "describe", "select"]
+__all__ = [
+    "KINDS", "CatalogueRow", "choose", "default_names", "describe", "extra_recast_folders", "select",
+]
 
 #: The kinds ``list --kind`` accepts.
 KINDS: tuple[str, ...] = (
@@ -120,6 +124,11 @@ def select(
     if kind is not None:
         rows = [r for r in rows if r.kind == kind]
     return rows
+
+
+def extra_recast_folders() -> list[str]:
+    """The user's recast folders in use (``$ZPRIME_ATLAS_RECASTS``), which every output names."""
+    return [e.strip() for e in os.environ.get(ENV_VAR, "").split(os.pathsep) if e.strip()]
 
 
 def default_names() -> list[str]:

@@ -652,6 +652,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``zprime-atlas`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    extra = catalogue.extra_recast_folders()
+    if extra and not getattr(args, "quiet", False):
+        print("extra recast folders in use ($ZPRIME_ATLAS_RECASTS): " + ", ".join(extra),
+              file=sys.stderr)  # fmt: skip
     try:
         return int(args.func(args))
     except (CLIError, ValueError, OSError) as exc:

@@ -24,6 +24,7 @@ per (model, mass, mix), the number of couplings it excludes and its smallest r o
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -34,6 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from tqdm.auto import tqdm
 
+from . import catalogue
 from . import constraints as _registry
 from . import gm2 as _gm2
 from . import store as _store
@@ -368,6 +370,7 @@ def _attributes(plan: ScanPlan, chunk_size: int, kind: str) -> dict[str, Any]:
         "dataset": spec.dataset,
         "nsigma": spec.nsigma,
         "m_dark": spec.dark[1],
+        "extra_recast_folders": json.dumps(catalogue.extra_recast_folders()),
     }
     return _store.scan_attributes(
         plan.layout, kind=kind, chunk_size=chunk_size, n_chunks=len(plan.bounds), options=options,

@@ -167,6 +167,9 @@ def make_figures(
             fig.savefig(path, bbox_inches="tight", dpi=150, metadata=meta)
             written.append(path)
         plt.close(fig)
+        extra = catalogue.extra_recast_folders()
+        if extra:  # user recasts change the figure: the sidecar says which
+            numbers["extra_recast_folders"] = extra
         path = out / f"{name}{suffix}.json"
         path.write_text(json.dumps(numbers, indent=1, sort_keys=True) + "\n")
         written.append(path)
