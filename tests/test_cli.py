@@ -325,3 +325,12 @@ def test_figures_command_rejects_unknown_names(capsys: pytest.CaptureFixture[str
     assert code == 0, err
     assert (tmp_path / "mass_coupling_B-L.png").exists()
     assert json.loads((tmp_path / "mass_coupling_B-L.json").read_text())["model"] == "B-L"
+
+
+def test_cite_prints_full_entries_where_known(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "cite", "--constraints", "e137_2012_dump,borexino")
+    assert code == 0, err
+    assert out.startswith("@software{zprime_atlas")
+    assert "Andreas, Sarah and Niebuhr, Carsten and Ringwald, Andreas" in out  # full record
+    assert "eprint = {1707.09279}" in out  # Borexino: no full record, an honest stub
+    assert "complete it from INSPIRE" in out

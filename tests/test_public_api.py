@@ -267,6 +267,7 @@ PUBLIC_API: dict[str, list[str]] = {
     ],
     "zprime_atlas.result": ["ScanResult", "band_couplings", "load"],
     "zprime_atlas.export": ["excluded_intervals_table", "to_csv"],
+    "zprime_atlas.references": ["bibtex", "for_constraints", "package_entry"],
     "zprime_atlas.catalogue": [
         "CatalogueRow", "KINDS", "choose", "default_names", "describe", "extra_recast_folders",
         "select",

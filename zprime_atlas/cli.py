@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from . import catalogue, constraints, engine, export, gm2
+from . import catalogue, constraints, engine, export, gm2, references
 from ._version import __version__
 from .constants import FERMIONS
 from .models import GENERATORS, Model, alpha_r, generator_label
@@ -95,16 +95,10 @@ def _fmt(x: float) -> str:
 # -- commands ---------------------------------------------------------------------------------
 
 
-def _bibtex(arxiv_id: str) -> str:
-    key = "arXiv:" + arxiv_id
-    return (
-        f"@article{{{key},\n"
-        f"  eprint = {{{arxiv_id}}},\n"
-        f"  archivePrefix = {{arXiv}},\n"
-        f"  url = {{https://arxiv.org/abs/{arxiv_id}}}\n"
-        f"}}"
-    )
-
+def cmd_cite(args: argparse.Namespace) -> int:
+    """BibTeX of the package and of every source of the chosen constraints."""
+    print("\n\n".join(references.for_constraints(_chosen(args))))
+    return 0
 
 
 def _mass_arguments(parser: argparse.ArgumentParser, default_range: bool = False) -> None:
@@ -184,8 +178,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     chosen = {r.name for r in rows}
     items = [c for c in items if c.name in chosen]
     if args.bibtex:
-        ids = sorted({a for c in items for a in c.citation})
-        print("\n\n".join(_bibtex(a) for a in ids))
+        print("\n\n".join(references.for_constraints(items)))
         return 0
     if not items:
         print("no constraints registered" if args.experiment is None and args.kind is None
@@ -547,6 +540,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_list.add_argument("-v", "--verbose", action="store_true",
                         help="also print each constraint's title, sources and notes")  # fmt: skip
     p_list.set_defaults(func=cmd_list)
+
+    p_cite = sub.add_parser("cite", help="BibTeX of the package and of the chosen constraints")
+    _selection_arguments(p_cite, "default")
+    p_cite.set_defaults(func=cmd_cite)
 
     p_lim = sub.add_parser("limits", help="g-2 band and constraint limits at given masses")
     _model_arguments(p_lim)
