@@ -453,3 +453,12 @@ def test_the_schema_table_is_documented() -> None:
     readme = (Path(__file__).resolve().parents[1] / "recasts" / "README.md").read_text()
     assert schema_table() in readme
     assert set(SCHEMAS[1]) >= {"format_version", "name", "data", "lifetime"}
+
+
+def test_a_non_utf8_user_file_is_skipped_with_one_sentence(tmp_path) -> None:
+    from zprime_atlas.constraints.recast.discovery import discover_recasts
+
+    (tmp_path / "bad.toml").write_bytes(b'name = "x"\ntitle = \xff\xfe\n')
+    found, problems = discover_recasts([tmp_path])
+    assert found == []
+    assert problems == [f"{tmp_path / 'bad.toml'}: not UTF-8 text (byte 0xff at position 19)"]

@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -645,6 +646,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"zprime-atlas: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``zprime-atlas`` console script; returns the exit code."""
     parser = build_parser()
@@ -653,12 +658,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra and not getattr(args, "quiet", False):
         print("extra recast folders in use ($ZPRIME_ATLAS_RECASTS): " + ", ".join(extra),
               file=sys.stderr)  # fmt: skip
-    try:
-        return int(args.func(args))
-    except (CLIError, ValueError, OSError) as exc:
-        message = str(exc).rstrip(".").replace("pass loop_scale (GeV)", "pass --loop-scale GEV")
-        print(f"{PROG}: error: {message}", file=sys.stderr)
-        return 1
+    with warnings.catch_warnings():  # restores the caller's warning display afterwards
+        warnings.showwarning = _show_warning  # one line per warning, no source location
+        try:
+            return int(args.func(args))
+        except (CLIError, ValueError, OSError) as exc:
+            message = str(exc).rstrip(".").replace("pass loop_scale (GeV)", "pass --loop-scale GEV")
+            print(f"{PROG}: error: {message}", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -339,9 +339,13 @@ def _sentence(path: Path, line: int | None, text: str) -> str:
 def parse_metadata(path: Path) -> RecastMetadata:
     """Read and check a recast TOML file; RecastFileError lists every problem (module docstring)."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RecastFileError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise RecastFileError(
+            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at position {exc.start})"
+        ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -88,9 +88,14 @@ class LimitData:
 def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and data rows (with 1-based line numbers) of a '#'-commented CSV file."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RecastFileError(f"{path}: cannot read the data file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise RecastFileError(
+            f"{path}: the data file is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+            f"position {exc.start})"
+        ) from None
     lines = rows_with_lines(text)
     if not lines:
         raise RecastFileError(f"{path}: no header row")
