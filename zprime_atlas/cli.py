@@ -355,7 +355,8 @@ def cmd_scan_alpha_r(args: argparse.Namespace) -> int:
     if args.n < 2:
         raise CLIError(f"--n {args.n} must be at least 2")
     masses = _parse_masses(args.mass)
-    alpha = np.linspace(-np.pi, np.pi, args.n, endpoint=False)
+    # one half of the plane: (alpha + pi, -R) is the same U(1) with X -> -X
+    alpha = np.linspace(-np.pi / 2, np.pi / 2, args.n, endpoint=False)
     r_axis = np.linspace(-args.r_max, args.r_max, args.n)
     family = alpha_r(alpha[:, None], r_axis[None, :])
     kw = _common_scan_kwargs(args)

@@ -72,7 +72,9 @@ def _mass_coupling(name: str, eps: Any) -> FigureSpec:
 def _alpha_r_compute(dataset: str):
     n = ALPHA_R_N
     fam = alpha_r(
-        np.linspace(-np.pi, np.pi, n, endpoint=False)[:, None], np.linspace(-3.0, 3.0, n)[None, :]
+        # alpha in [-pi/2, pi/2): (alpha + pi, -R) is the same U(1) with X -> -X
+        np.linspace(-np.pi / 2, np.pi / 2, n, endpoint=False)[:, None],
+        np.linspace(-3.0, 3.0, n)[None, :],
     )
     # the same constraint set as the survey (electron g-2 off: catalogue.default_names)
     common: dict[str, Any] = {"gm2": dataset, "progress": False,

@@ -9,6 +9,7 @@ Masses in GeV on every axis.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -420,7 +421,8 @@ def _unverified_text(names: Iterable[str]) -> str:
             continue
     if not unverified:
         return ""
-    return "Inputs not yet verified against the papers: " + ", ".join(unverified) + "."
+    text = "Inputs not yet verified against the papers: " + ", ".join(unverified) + "."
+    return "\n".join(textwrap.wrap(text, 140))  # a figure-wide line, not a 4000-pixel one
 
 
 def _caption(data: MassCouplingData) -> str:
