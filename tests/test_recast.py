@@ -491,7 +491,9 @@ def _hull(c: RecastConstraint, m: np.ndarray, x: Model, **kw) -> tuple[np.ndarra
 @pytest.mark.parametrize("name", RVALUE_TABLES)
 def test_rvalue_table_identity_at_tabulated_points(name: str) -> None:
     c = constraints.get(name)
-    assert c.info.kind == "displaced" and c.info.family == "LHCb" and c.info.experiment == "LHCb"
+    assert c.info.kind == "displaced"
+    assert c.info.family == "LHCb"
+    assert c.info.experiment == "LHCb"
     m, eps = np.meshgrid(c.data.masses, c.data.eps, indexing="ij")
     r = c.ratio(m, eps * E_CHARGE, model("dark-photon"))
     np.testing.assert_allclose(r, 1.0 / c.data.r, rtol=1e-9)
@@ -502,7 +504,9 @@ def test_rvalue_table_says_nothing_outside_its_masses(name: str) -> None:
     c = constraints.get(name)
     lo, hi = c.mass_range
     r = c.ratio([0.9 * lo, 1.1 * hi, 0.5 * (lo + hi)], 2e-5 * E_CHARGE, model("dark-photon"))
-    assert np.isnan(r[0]) and np.isnan(r[1]) and np.isfinite(r[2])
+    assert np.isnan(r[0])
+    assert np.isnan(r[1])
+    assert np.isfinite(r[2])
     (l1, _), *_ = c.excluded_intervals([0.9 * lo, 1.1 * hi], model("B-L"))
     assert np.all(np.isnan(l1))
 
@@ -543,7 +547,7 @@ def test_rvalue_recast_matches_darkcast(name: str, mname: str) -> None:
 @pytest.mark.parametrize(("mname", "kw"), [("B-L", {"eps_over_g": 0.0}), ("Lmu-Ltau", {"eps": "loop"})])
 def test_rvalue_recast_excludes_nothing_for_b_minus_l_and_lmu_ltau_as_darkcast(name, mname, kw) -> None:
     c = constraints.get(name)
-    (lo, hi), *_ = c.excluded_intervals(c.data.masses, model(mname), **kw)
+    (lo, _), *_ = c.excluded_intervals(c.data.masses, model(mname), **kw)
     assert np.all(np.isinf(lo))
     r = c.ratio(c.data.masses[:, None], np.geomspace(1e-7, 1e-1, 600)[None, :], model(mname),
                 eps=0.0 if mname == "B-L" else "loop")  # fmt: skip
