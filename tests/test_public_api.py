@@ -253,8 +253,10 @@ PUBLIC_API: dict[str, list[str]] = {
     "zprime_atlas.constraints.recast.tables": [
         "LimitData",
         "ProductionFractions",
+        "RValueTable",
         "read_fractions_csv",
         "read_limit_csv",
+        "read_rvalue_csv",
         "sha256",
     ],
     "zprime_atlas.engine": [

@@ -26,6 +26,12 @@ Lifetime treatments (``lifetime.kind`` in a recast file):
 - ``displaced``: a two-sided island [g_lower, g_upper] (beam dumps, NA64 visible). t1 = t0 (1 + L_d/L_s)
   with L_d/L_s = ``decay_over_shield``, and t0 fixed per mass by requiring equal reference yields at
   both ends of the island: g_l^2 E(tau(g_l)) = g_u^2 E(tau(g_u)).
+- ``rvalues``: a table r_ref(m, eps) of the upper limit on the yield relative to the dark photon's
+  expected yield (LHCb displaced). A model with coupling g is compared with the dark photon of the
+  same lifetime, eps_eq^2 = Gamma_X(g) / Gamma_A'(eps = 1), so the efficiencies cancel:
+  r = [sum_k f_k P_X,k(g) / P_ref,k(eps_eq)] [BR_X / BR_ref] / r_ref(m, eps_eq). Beyond the tabulated
+  eps (lifetimes) the table's edge eps_e is used with the efficiency ratio of a window [0, tau_e]
+  (longer lifetimes) or [tau_e, inf) (shorter), tau_e the edge lifetime (Darkcast's treatment).
 
 Invisible final states are X -> nu nubar (all flavours) plus a user-declared dark-sector width
 (:meth:`~zprime_atlas.models.Model.with_dark_sector`). Published invisible dark-photon curves
@@ -59,7 +65,7 @@ from ..base import Constraint, ConstraintInfo
 from ..solve import bisect_log, intervals_by_scan
 from .production import production_factor
 from .schema import INVISIBLE, RecastFileError, RecastMetadata
-from .tables import LimitData, ProductionFractions, sha256
+from .tables import LimitData, ProductionFractions, RValueTable, sha256
 
 __all__ = ["RecastConstraint", "acceptance", "shared_evaluation"]
 
@@ -77,7 +83,7 @@ def acceptance(tau: NDArray, t0: NDArray, t1: NDArray) -> NDArray[np.float64]:
 class RecastConstraint(Constraint):
     """A constraint defined by a recast file pair (metadata TOML + limit CSV)."""
 
-    def __init__(self, meta: RecastMetadata, data: LimitData, meta_path: Path,
+    def __init__(self, meta: RecastMetadata, data: LimitData | RValueTable, meta_path: Path,
                  fractions: ProductionFractions | None = None,
                  packaged: bool = True) -> None:  # fmt: skip
         self.meta = meta
@@ -89,6 +95,15 @@ class RecastConstraint(Constraint):
             raise RecastFileError(f"{meta_path}: a two-sided limit needs lifetime kind 'displaced'")
         if meta.lifetime.kind == "displaced" and not data.two_sided:
             raise RecastFileError(f"{meta_path}: a displaced lifetime needs a two-sided data file")
+        if (meta.lifetime.kind == "rvalues") != isinstance(data, RValueTable):
+            raise RecastFileError(f"{meta_path}: an r-value table (m_GeV, eps, r) goes with lifetime "
+                                  "kind 'rvalues' and only with it")  # fmt: skip
+        if isinstance(data, RValueTable) and (
+            meta.coupling != "eps" or meta.final_states == (INVISIBLE,)
+        ):
+            raise RecastFileError(
+                f"{meta_path}: an r-value table needs coupling 'eps' and a visible final state"
+            )
         lo, hi = data.mass_range
         if fractions is not None:
             lo = max(lo, float(fractions.masses[0]))
@@ -177,6 +192,7 @@ class RecastConstraint(Constraint):
     def _reference(self, m: NDArray[np.float64]) -> dict[str, NDArray]:
         """Reference-model quantities per mass: weights, BR, width at g = 1, g_ref edges, t0, t1."""
         ref = self.reference_model
+        assert isinstance(self.data, LimitData)
         g_lo, g_hi = self.data.interpolate(m)
         if self.meta.coupling == "eps":
             g_lo, g_hi = g_lo * E_CHARGE, g_hi * E_CHARGE
@@ -228,6 +244,66 @@ class RecastConstraint(Constraint):
         t0 = a * tau_lo
         return t0, k * t0
 
+    # -- r-value tables (lifetime kind "rvalues") -----------------------------------------------
+
+    def _rvalue_reference(self, m: NDArray[np.float64]) -> dict[str, Any]:
+        """Dark-photon quantities per mass for an r-value table: weights, BR, width at g = 1."""
+        couplings = effective_couplings(self.reference_model, 1.0, q2=m * m)
+        widths = _with_pi_pi(decays.widths_from_couplings(couplings, m, self.reference_model.m_dark),
+                             couplings, m)  # fmt: skip
+        states = self.meta.reference_states
+        br = self._branching(widths, states)
+        if self.meta.reference_branching_ratio is not None:
+            br = np.full(m.shape, self.meta.reference_branching_ratio)
+        lo_m, hi_m = self.mass_range
+        undefined = (m < lo_m) | (m > hi_m) | ~(br > 0)
+        return {"weights": self._weights(m, couplings), "br": np.where(undefined, np.nan, br),
+                "width1": _restricted_total(widths, states)}  # fmt: skip
+
+    def _rvalue_ratio(self, m, g, model, mix, ref) -> NDArray[np.float64]:
+        """r of an r-value table for couplings g (module docstring; every step an array operation)."""
+        assert isinstance(self.data, RValueTable)
+        if mix.proportional:
+            # Rates and widths scale as g^2 and BRs do not depend on g: evaluate at g = 1.
+            couplings, widths = _couplings_and_widths(m, 1.0, model, mix)
+            g2 = np.asarray(g, dtype=np.float64) ** 2
+        else:
+            couplings, widths = _couplings_and_widths(m, g, model, mix)
+            g2 = np.ones(())
+        prod: NDArray = np.zeros(())
+        for k, w in ref["weights"].items():
+            prod = prod + w * production_factor(k, couplings, m)
+        prod = prod * g2
+        width_x = decays.total_from_widths(widths) * g2
+        br_x = self._branching(widths)
+        # The dark photon with the same lifetime: eps_eq^2 Gamma_A'(eps = 1) = Gamma_X.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            eps_eq = np.sqrt(width_x / ref["width1"]) / E_CHARGE
+        eps_lo, eps_hi = self.data.eps_range
+        eps_use = np.clip(eps_eq, eps_lo, eps_hi)
+        g_use2 = (eps_use * E_CHARGE) ** 2
+        # Beyond the tabulated lifetimes: efficiency ratio of [0, tau_e] (longer) or [tau_e, inf)
+        # (shorter), tau_e the edge lifetime; x = tau_e / tau_X = (eps_eq / eps_e)^2.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            x = (eps_eq / eps_use) ** 2
+            longer = -np.expm1(-x) / -math.expm1(-1.0)
+            shorter = np.exp(1.0 - x)
+        eff = np.where(eps_eq < eps_lo, longer, np.where(eps_eq > eps_hi, shorter, 1.0))
+        r_ref = self.data.interpolate(m, eps_use)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = prod / g_use2 * br_x / ref["br"] * eff / r_ref
+        # A model without width (g = 0) or without this final state gives no signal.
+        r = np.where((width_x > 0) & (br_x > 0), r, 0.0)
+        return np.where(np.isnan(ref["br"]) | np.isnan(r_ref), np.nan, r)
+
+    def _rvalue_intervals(self, m, model, mix):
+        """Excluded intervals of an r-value table: log-grid scan and bisection of every crossing."""
+        ref = self._rvalue_reference(m)
+        shape = np.broadcast_shapes(model.shape, m.shape, mix.shape)
+        if not mix.proportional and not np.any(np.asarray(mix.value)):
+            mix = Mixing("ratio", np.zeros(()), mix.loop_scale)
+        return intervals_by_scan(lambda g: self._rvalue_ratio(m, g, model, mix, ref), shape)
+
     def _prompt_signal_and_width(self, m, g, model, mix, ref) -> tuple[NDArray, NDArray]:
         """(r without the lifetime factor, total width of X) for couplings g."""
         couplings, widths = _couplings_and_widths(m, g, model, mix)
@@ -255,6 +331,10 @@ class RecastConstraint(Constraint):
 
     def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
         """r = N_X(g_X) / N_ref(g_ref(m_X)) (module docstring); NaN where the search says nothing."""
+        if isinstance(self.data, RValueTable):
+            r = self._rvalue_ratio(m, g, model, mix, self._rvalue_reference(m))
+            shape = np.broadcast_shapes(r.shape, model.shape, m.shape, g.shape)
+            return r if r.shape == shape else np.broadcast_to(r, shape).copy()
         ref = self._reference(m)
         if mix.proportional:
             # Rates scale as g^2, lifetimes as 1/g^2, and branching ratios do not depend on g:
@@ -274,6 +354,8 @@ class RecastConstraint(Constraint):
         self, m: NDArray, model: Model, mix: Mixing
     ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
         """Excluded g_X intervals [(lower, upper), ...] per point (two-sided searches: islands)."""
+        if isinstance(self.data, RValueTable):
+            return self._rvalue_intervals(m, model, mix)
         ref = self._reference(m)
         shape = np.broadcast_shapes(model.shape, m.shape, mix.shape)
         nan_mask = np.broadcast_to(np.isnan(ref["g_lo"]), shape)

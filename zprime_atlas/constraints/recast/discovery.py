@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .darkcast import RecastConstraint
 from .schema import RecastFileError, parse_metadata
-from .tables import read_fractions_csv, read_limit_csv
+from .tables import LimitData, RValueTable, read_fractions_csv, read_limit_csv, read_rvalue_csv
 
 __all__ = ["ENV_VAR", "discover_recasts", "load_recast", "recast_dirs"]
 
@@ -29,7 +29,11 @@ def load_recast(meta_path: str | os.PathLike[str], packaged: bool | None = None)
         packaged = own is not None and meta_path.resolve().parent == own.resolve()
     meta = parse_metadata(meta_path)
     column = "eps" if meta.coupling == "eps" else "gprime"
-    data = read_limit_csv(meta_path.parent / meta.data, column)
+    data: LimitData | RValueTable
+    if meta.lifetime.kind == "rvalues":
+        data = read_rvalue_csv(meta_path.parent / meta.data)
+    else:
+        data = read_limit_csv(meta_path.parent / meta.data, column)
     fractions = None
     if meta.production_fractions is not None:
         fractions = read_fractions_csv(meta_path.parent / meta.production_fractions)

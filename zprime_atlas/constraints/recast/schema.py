@@ -64,7 +64,9 @@ class Lifetime:
     """Proper-time acceptance window of the search (docs/physics/recast.md).
 
     ``kind``: ``prompt``, ``window`` (t0_ps, t1_ps, optional t1_gev_ps and t1_threshold_gev:
-    t1 = t1_ps + t1_gev_ps/(m - t1_threshold_gev)) or ``displaced`` (decay_over_shield).
+    t1 = t1_ps + t1_gev_ps/(m - t1_threshold_gev)), ``displaced`` (decay_over_shield) or
+    ``rvalues`` (an r-value table in (m, eps): a model is compared at the reference eps with the
+    same lifetime).
     """
 
     kind: str
@@ -275,7 +277,8 @@ _V1: tuple[Field, ...] = (
     Field("production_fractions", "string", False, "CSV of per-mass mechanism fractions"),
     Field("final_states", "string or strings", True, "decay channels, or 'invisible'",
           _check_final_states),
-    Field("lifetime", "table", False, "{ kind = prompt | window | displaced, ... }; default prompt"),
+    Field("lifetime", "table", False,
+          "{ kind = prompt | window | displaced | rvalues, ... }; default prompt"),
     Field("reference_branching_ratio", "number", False,
           "BR of the reference model into the final state assumed by the paper", _check_branching),
     Field("provenance", "string", True, "where the numbers come from"),
@@ -303,6 +306,7 @@ LIFETIME_KEYS: dict[str, tuple[str, ...]] = {
     "window": ("kind", "t0_ps", "t1_ps", "t1_gev_ps", "t1_threshold", "t1_decay_length_m",
                "x_energy_gev", "boost_parent", "boost_recoil", "t1_pieces"),
     "displaced": ("kind", "decay_over_shield"),
+    "rvalues": ("kind",),
 }
 
 
@@ -440,7 +444,7 @@ def _parse_lifetime(spec: dict[str, Any]) -> Lifetime | str:
     if kind is None:
         return "'lifetime' must be a table with a 'kind'"
     if kind not in LIFETIME_KEYS:
-        return f"lifetime kind {kind!r} is not prompt, window or displaced"
+        return f"lifetime kind {kind!r} is not prompt, window, displaced or rvalues"
     unknown = sorted(set(spec) - set(LIFETIME_KEYS[kind]))
     if unknown:
         return (
@@ -453,8 +457,8 @@ def _parse_lifetime(spec: dict[str, Any]) -> Lifetime | str:
     for k in numbers:
         if not _is_number(spec[k]):
             return f"lifetime {k} must be a number, got {spec[k]!r}"
-    if kind == "prompt":
-        return Lifetime("prompt")
+    if kind in ("prompt", "rvalues"):
+        return Lifetime(kind)
     if kind == "window":
         threshold = spec.get("t1_threshold", 0.0)
         if isinstance(threshold, str):  # a channel: its pair threshold, e.g. "mu_mu" -> 2 m_mu

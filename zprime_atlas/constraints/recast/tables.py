@@ -3,7 +3,10 @@
 Both are ``#``-commented CSV files (provenance in the comments). A limit file is one-sided,
 ``segment,m_GeV,<column>`` (gap-free segments; no limit between them), or a two-sided island,
 ``m_GeV,<column>_lower,<column>_upper``; <column> is ``eps`` for a dark-photon reference and
-``gprime`` for a named model. A fractions file is ``m_GeV,<mechanism>,...`` with fractions in [0, 1].
+``gprime`` for a named model. An r-value table (``lifetime.kind = "rvalues"``) is
+``m_GeV,eps,r`` on a regular grid: per (mass, eps) of the dark photon, the upper limit on the
+observed yield relative to the expected one. A fractions file is ``m_GeV,<mechanism>,...`` with
+fractions in [0, 1].
 Every error names the file and line. Format: recasts/README.md and docs/physics/recast.md.
 """
 
@@ -24,8 +27,10 @@ from .schema import RecastFileError
 __all__ = [
     "LimitData",
     "ProductionFractions",
+    "RValueTable",
     "read_fractions_csv",
     "read_limit_csv",
+    "read_rvalue_csv",
     "sha256",
 ]
 
@@ -194,6 +199,100 @@ def read_limit_csv(path: Path, column: str) -> LimitData:
         segments=np.array(segments, dtype=np.int64),
         column=column,
     )
+
+
+@dataclass(frozen=True)
+class RValueTable:
+    """A published r-value table: r_ref(m, eps) on a regular grid (masses x eps, both increasing).
+
+    r is the upper limit on the observed signal yield relative to the yield expected for a dark
+    photon of mass m and kinetic mixing eps (r < 1: excluded). ``r[i, j]`` belongs to
+    ``masses[i]``, ``eps[j]``. Interpolation is bilinear in (log m, log eps) of log r, inside the
+    grid only (:meth:`interpolate` clips eps to the tabulated range; masses outside give NaN).
+    """
+
+    path: Path
+    masses: NDArray[np.float64]
+    eps: NDArray[np.float64]
+    r: NDArray[np.float64]
+    column: str = "eps"
+    #: The interface of :class:`LimitData` that a recast constraint asks of every data file.
+    upper: None = None
+    two_sided: bool = False
+
+    @property
+    def mass_range(self) -> tuple[float, float]:
+        return float(self.masses[0]), float(self.masses[-1])
+
+    @property
+    def eps_range(self) -> tuple[float, float]:
+        return float(self.eps[0]), float(self.eps[-1])
+
+    def interpolate(self, m: NDArray[np.float64], eps: NDArray[np.float64]) -> NDArray[np.float64]:
+        """r at (m, eps) (broadcast): NaN outside the mass range, eps clipped to the grid."""
+        m, eps = np.broadcast_arrays(np.asarray(m, dtype=np.float64),
+                                     np.asarray(eps, dtype=np.float64))  # fmt: skip
+        lm, le, lr = np.log(self.masses), np.log(self.eps), np.log(self.r)
+        inside = (m >= self.masses[0]) & (m <= self.masses[-1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.log(np.where(inside, m, self.masses[0]))
+            y = np.log(np.clip(np.nan_to_num(eps, nan=self.eps[0]), self.eps[0], self.eps[-1]))
+        i = np.clip(np.searchsorted(lm, x, side="right") - 1, 0, len(lm) - 2)
+        j = np.clip(np.searchsorted(le, y, side="right") - 1, 0, len(le) - 2)
+        u = np.clip((x - lm[i]) / (lm[i + 1] - lm[i]), 0.0, 1.0)
+        v = np.clip((y - le[j]) / (le[j + 1] - le[j]), 0.0, 1.0)
+        val = ((1 - u) * (1 - v) * lr[i, j] + u * (1 - v) * lr[i + 1, j]
+               + (1 - u) * v * lr[i, j + 1] + u * v * lr[i + 1, j + 1])  # fmt: skip
+        return np.where(inside & ~np.isnan(eps), np.exp(val), np.nan)
+
+
+def read_rvalue_csv(path: Path) -> RValueTable:
+    """Read and validate an r-value table ``m_GeV,eps,r`` (a regular grid, format: module docstring).
+
+    Rows are sorted by mass, then eps; every mass carries the same eps values; r > 0.
+    """
+    path = Path(path)
+    header, rows = _read_csv_rows(path)
+    needed = ["m_GeV", "eps", "r"]
+    missing = [c for c in needed if c not in header]
+    if missing:
+        raise RecastFileError(
+            f"{path}: missing column {missing[0]!r} (header: {', '.join(header)}; an r-value "
+            "table needs m_GeV, eps, r)"
+        )
+    col = [header.index(c) for c in needed]
+    try:
+        table = np.array([[float(f[c]) for c in col] for _, f in rows])
+    except ValueError:
+        table = None
+    if table is None or not np.all(np.isfinite(table)):
+        for lineno, fields in rows:  # name the first bad cell
+            for c, name in zip(col, needed, strict=True):
+                _float_cell(path, lineno, name, fields[c])
+    assert table is not None
+    lines = np.array([lineno for lineno, _ in rows])
+    bad = np.flatnonzero(np.any(table <= 0, axis=1))
+    if bad.size:
+        raise RecastFileError(f"{path}:{lines[bad[0]]}: mass, eps and r must be positive")
+    masses = np.unique(table[:, 0])
+    eps = table[table[:, 0] == table[0, 0], 1]
+    n_m, n_e = len(masses), len(eps)
+    if n_m < 2 or n_e < 2:
+        raise RecastFileError(f"{path}: an r-value table needs at least two masses and two eps values")
+    if len(table) != n_m * n_e:
+        raise RecastFileError(
+            f"{path}: not a regular grid ({len(table)} rows for {n_m} masses x {n_e} eps values)"
+        )
+    expected_m = np.repeat(masses, n_e)
+    expected_e = np.tile(eps, n_m)
+    wrong = np.flatnonzero((table[:, 0] != expected_m) | (table[:, 1] != expected_e))
+    if wrong.size or not np.all(np.diff(eps) > 0):
+        row = int(wrong[0]) if wrong.size else int(np.argmin(np.diff(eps)) + 1)
+        raise RecastFileError(
+            f"{path}:{lines[row]}: rows must run over one eps grid (increasing) per mass, masses "
+            "increasing"
+        )
+    return RValueTable(path=path, masses=masses, eps=eps, r=table[:, 2].reshape(n_m, n_e))
 
 
 @dataclass(frozen=True)
