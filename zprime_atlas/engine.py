@@ -17,13 +17,16 @@ writes them (HDF5 is single-writer), so memory is bounded by the chunk size. Wit
 is written as it arrives and ``resume=True`` skips chunks already marked done.
 
 Storage per constraint (``store``): ``"ratio"`` keeps r (float32, N x M x K x G); ``"summary"`` keeps,
-per (model, mass, mix), the number of couplings it excludes and its smallest r over the couplings.
-``"auto"`` picks ratio up to 5e6 grid points (the survey always stores summaries). ``allowed``
-(every r < 1, NaN = no constraint) is always kept at full resolution.
+per (model, mass, mix), the number of couplings it excludes, and per (model, mass) whether it says
+nothing at any mixing and coupling (``silent``; summary files also store the band edges in single
+precision: the default alpha-R file is ~15 MB instead of ~130 MB). ``"auto"`` picks ratio up to 5e6
+grid points (the survey always stores summaries). ``allowed`` (every r < 1, NaN = no constraint) is
+always kept at full resolution.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Iterable
@@ -188,9 +191,8 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
         else:
             count = np.count_nonzero(excluded, axis=-1).astype(np.uint8)
             out[f"excluded_count/{c.name}"] = np.where(no_band, 0, count).astype(np.uint8)
-            with np.errstate(invalid="ignore", over="ignore"):
-                low = np.fmin.reduce(r, axis=-1).astype(np.float32)
-            out[f"min_ratio/{c.name}"] = np.where(no_band, np.float32(np.nan), low)
+            # silent: no statement at any mixing and coupling of this (model, mass) (gap_mask)
+            out[f"silent/{c.name}"] = np.all(np.isnan(r) | ~has_g, axis=(2, 3)).astype(np.uint8)
     out["allowed"] = allowed
     return start, stop, out
 
@@ -399,17 +401,19 @@ def execute(
     writer = (_store.ScanWriter(Path(out), plan.layout, plan.attrs, resume, overwrite)
               if out is not None else None)  # fmt: skip
     memory = None if writer is not None else _Memory(plan.spec)
-    todo = [b for i, b in enumerate(plan.bounds) if writer is None or not writer.done[i]]
-    if max_chunks is not None:
-        todo = todo[:max_chunks]
     try:
+        todo = [b for i, b in enumerate(plan.bounds) if writer is None or not writer.done[i]]
+        if max_chunks is not None:
+            todo = todo[:max_chunks]
         _run(plan.spec, todo, plan.bounds, n_jobs, backend, writer or memory, progress)
+        if writer is not None:
+            if not np.all(writer.done):
+                return None  # stopped early (max_chunks): the scan is unfinished, resume it
+            writer.finish()  # the target appears, finished, in one rename
     finally:
-        if writer is not None:  # an interruption leaves every finished chunk marked done
+        if writer is not None:  # an interruption keeps every finished chunk (store.ScanWriter)
             writer.close()
     if writer is not None:
-        if not np.all(writer.done):
-            return None  # stopped early (max_chunks): the file is unfinished
         return load(out)  # type: ignore[arg-type]
     assert memory is not None
     return memory.result(plan.models, plan.attrs)
@@ -514,11 +518,29 @@ def _run(spec, todo, bounds, n_jobs, backend, sink, progress) -> None:
                     size = 4 * max(1, int(n_jobs if n_jobs > 0 else 2))
                     batches = [todo[i : i + size] for i in range(0, len(todo), size)]
                 for batch in batches:
-                    for start, stop, res in parallel(tasks(batch)):
-                        sink.write(index[(start, stop)], start, stop, res)
-                        bar.update(1)
+                    results = parallel(tasks(batch))
+                    try:
+                        for start, stop, res in results:
+                            sink.write(index[(start, stop)], start, stop, res)
+                            bar.update(1)
+                    except BaseException:
+                        _abort(results, backend)
+                        raise
     finally:
         bar.close()
+
+
+def _abort(results: Any, backend: str) -> None:
+    """Stop the workers after a failure or an interruption (no worker outlives the scan)."""
+    close = getattr(results, "close", None)
+    if close is not None:  # joblib aborts its pending tasks when its generator is closed
+        with contextlib.suppress(Exception):
+            close()
+    if backend == "loky":
+        from joblib.externals.loky import get_reusable_executor  # type: ignore[import-untyped]
+
+        with contextlib.suppress(Exception):
+            get_reusable_executor().shutdown(wait=True, kill_workers=True)
 
 
 # -- sinks: memory and HDF5 ------------------------------------------------------------------------
@@ -538,7 +560,7 @@ class _Memory:
                 self.arrays[f"ratio/{c.name}"] = np.full((n, m, k, g), np.nan, dtype=np.float32)
             else:
                 self.arrays[f"excluded_count/{c.name}"] = np.zeros((n, m, k), dtype=np.uint8)
-                self.arrays[f"min_ratio/{c.name}"] = np.full((n, m, k), np.nan, dtype=np.float32)
+                self.arrays[f"silent/{c.name}"] = np.zeros((n, m), dtype=np.uint8)
 
     def write(self, index: int, start: int, stop: int, res: dict[str, NDArray]) -> None:
         for key, value in res.items():
@@ -553,7 +575,7 @@ class _Memory:
                 results[c.name] = {"ratio": a[f"ratio/{c.name}"]}
             else:
                 results[c.name] = {"excluded_count": a[f"excluded_count/{c.name}"],
-                                   "min_ratio": a[f"min_ratio/{c.name}"]}  # fmt: skip
+                                   "silent": a[f"silent/{c.name}"]}  # fmt: skip
         return ScanResult(
             kind=attrs["kind"], models=flat, masses=spec.masses, mix_kind=spec.mix_kind,
             mix_values=spec.mix_values, g_explicit=spec.g_explicit, g_low=a["g_low"],
