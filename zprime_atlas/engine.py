@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -199,6 +200,47 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
 
 # -- the scan ----------------------------------------------------------------------------------------
 
+#: The summary stores per-point exclusion counts in one byte.
+MAX_SUMMARY_COUPLINGS = 255
+
+
+def memory_estimate(n_models: int, n_masses: int, n_mix: int, n_g: int, n_constraints: int,
+                    store: str, *, in_memory: bool, n_jobs: int = 1) -> int:  # fmt: skip
+    """Bytes a scan of this size needs, roughly: the models, one chunk's working arrays per worker,
+    and the result (in memory) or the compressed file image (which is built in memory).
+
+    Python integers throughout: an absurd grid gives an absurd number, not an overflow.
+    """
+    per_model = n_masses * n_mix * n_g
+    chunk_points = max(per_model, min(_TARGET_CHUNK_POINTS, n_models * per_model))
+    working = chunk_points * 8 * 16  # the couplings, r and masks of the constraint being evaluated
+    per_point = 16 + n_g + n_constraints * (4 * n_g if store == "ratio" else 1)
+    result = n_models * n_masses * n_mix * per_point
+    return n_models * 1000 + working * max(1, n_jobs) + (result if in_memory else result // 4)
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory of this machine (None if unknown)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(n_models: int, n_masses: int, n_mix: int, n_g: int, n_constraints: int,
+                 store: str, *, in_memory: bool, n_jobs: int = 1) -> None:  # fmt: skip
+    """ValueError (one sentence, with the estimate) if the scan cannot fit in this machine's memory."""
+    need = memory_estimate(n_models, n_masses, n_mix, n_g, n_constraints, store,
+                           in_memory=in_memory, n_jobs=n_jobs)  # fmt: skip
+    have = physical_memory()
+    if have is not None and need > have:
+        raise ValueError(
+            f"this scan ({n_models:.3g} models x {n_masses:.3g} masses x {n_mix:.3g} mixings x "
+            f"{n_g:.3g} couplings) needs about {need / 1e9:.3g} GB of memory and this machine has "
+            f"{have / 1e9:.3g} GB: make the grid smaller"
+        )
+
+
 
 def _mixing_axis(eps, eps_over_g, loop_scale) -> tuple[str, NDArray[np.float64]]:
     if eps is not None and eps_over_g is not None:
@@ -285,8 +327,8 @@ def _parse_couplings(
     if g_X is not None and gm2 is not None:
         raise ValueError("give g_X or gm2, not both")
     dataset = _gm2.dataset(gm2 or "2021")
-    if int(n_g) < 1:
-        raise ValueError(f"n_g must be at least 1, got {n_g!r}")
+    if isinstance(n_g, bool) or not isinstance(n_g, (int, np.integer)) or int(n_g) < 1:
+        raise ValueError(f"n_g must be a positive integer, got {n_g!r}")
     if at_upper_limit:
         if dataset.kind == "band":
             raise ValueError(f"g-2 data set {dataset.name!r} is a band, not an upper limit")
@@ -341,6 +383,11 @@ def plan_scan(
         store = "ratio" if flat.size * per_model <= _AUTO_RATIO_LIMIT else "summary"
     if store not in ("ratio", "summary"):
         raise ValueError(f"store must be 'ratio', 'summary' or 'auto', got {store!r}")
+    if store == "summary" and n_couplings > MAX_SUMMARY_COUPLINGS:
+        raise ValueError(f"{n_couplings} couplings per point is more than the summary storage "
+                         f"counts ({MAX_SUMMARY_COUPLINGS}); use fewer or store='ratio'")  # fmt: skip
+    check_memory(flat.size, len(masses), len(mix_values), n_couplings, len(selected), store,
+                 in_memory=False)  # fmt: skip
     charges = np.stack([np.broadcast_to(flat.charge(f), flat.shape) for f in FERMIONS], axis=1)
     spec = _Spec(
         charges=np.ascontiguousarray(charges, dtype=np.float64),
@@ -400,6 +447,10 @@ def execute(
     """
     writer = (_store.ScanWriter(Path(out), plan.layout, plan.attrs, resume, overwrite)
               if out is not None else None)  # fmt: skip
+    if writer is None:
+        n, m, k, g = plan.spec.shape
+        check_memory(n, m, k, g, len(plan.spec.constraints), plan.spec.store, in_memory=True,
+                     n_jobs=n_jobs)  # fmt: skip
     memory = None if writer is not None else _Memory(plan.spec)
     try:
         todo = [b for i, b in enumerate(plan.bounds) if writer is None or not writer.done[i]]

@@ -10,11 +10,13 @@ Layout (format ``zprime_atlas.scan``, version :data:`FORMAT_VERSION`)::
                                   (JSON), file_hashes (JSON: sha256 of every data file used),
                                   family (JSON)
     /axes/model  /axes/mass  /axes/mix  /axes/g_index     dimension scales (1-D)
-    /models/charges (N, 12)   /models/labels (N,)   /models/generators (N, 4) if any
+    /models/labels (N,)  /models/x_dark (N,)  /models/generators (N, 4) if the models have
+                            generators, else /models/charges (N, 12) (version 1: charges always)
     /couplings              (G,) explicit g_X; absent when the couplings are spread across each
                             point's band (result.band_couplings(g_low, g_high, G): derived data)
     /band/g_low, /band/g_high                     (N, M, K) float64 (store = "ratio"); float32
-                                                  (store = "summary", 7 significant digits)
+                                                  with 16 mantissa bits (store = "summary",
+                                                  :func:`quantize_band`: 5 significant digits)
     /allowed                (N, M, K, G) uint8    every r < 1 (NaN ignored)
     /constraints/<name>/ratio          (N, M, K, G) float32   (store = "ratio")
     /constraints/<name>/excluded_count (N, M, K) uint8, /silent (N, M) uint8 (store = "summary":
@@ -180,12 +182,14 @@ def _check_structure(f: h5py.File, path: Path, version: int) -> None:
         raise StoreError(f"{path} is damaged: store {store!r} is neither 'ratio' nor 'summary'")
     expected: dict[str, tuple[tuple[int, ...], str]] = {
         "axes/mass": ((m,), "f"), "axes/mix": ((k,), "f"),
-        "models/charges": ((n, len(FERMIONS)), "f"), "models/x_dark": ((n,), "f"),
+        "models/x_dark": ((n,), "f"),
         "models/labels": ((n,), "OSU"), "band/g_low": ((n, m, k), "f"),
         "band/g_high": ((n, m, k), "f"), "allowed": ((n, m, k, g), "ub"),
     }  # fmt: skip
     if "models/generators" in f:
         expected["models/generators"] = ((n, 4), "f")
+    if version == 1 or "models/generators" not in f:  # version 2: charges only without generators
+        expected["models/charges"] = ((n, len(FERMIONS)), "f")
     if "couplings" in f:
         expected["couplings"] = ((g,), "f")
     names = json.loads(_attr(f, "constraints"))
@@ -282,8 +286,10 @@ def create_dataset(group: h5py.Group, name: str, shape: tuple, dtype: Any, chunk
     return _create(group, name, shape, dtype, chunk_models, fill)
 
 
-def make_scale(f: h5py.File, name: str, data: np.ndarray, label: str) -> h5py.Dataset:
-    ds = f.create_dataset(name, data=data)
+def make_scale(f: h5py.File, name: str, data: np.ndarray, label: str,
+               compress: bool = False) -> h5py.Dataset:  # fmt: skip
+    opts = {"chunks": (min(len(data), 65536),), **FILTER} if compress else {}
+    ds = f.create_dataset(name, data=data, **opts)
     ds.make_scale(label)
     return ds
 
@@ -664,6 +670,9 @@ class ScanWriter:
         compared, then renamed (which marks it done). Raises :class:`ScanWriteError` on failure."""
         datasets = self.layout.datasets()
         data = {_target(key): value for key, value in res.items()}
+        if self.layout.store == "summary":
+            for name in ("band/g_low", "band/g_high"):
+                data[name] = quantize_band(data[name])
         cm = self._chunk_models()
         tmp = self.partial / f"chunk_{index:06d}.h5.tmp"
         final = self.partial / f"chunk_{index:06d}.h5"
@@ -731,18 +740,22 @@ class ScanWriter:
         for key, value in attrs.items():
             f.attrs[key] = value
         scales = [
-            make_scale(f, "axes/model", np.arange(n), "model"),
+            make_scale(f, "axes/model", np.arange(n), "model", compress=True),
             make_scale(f, "axes/mass", layout.masses, "m_X [GeV]"),
             make_scale(f, "axes/mix", layout.mix_values, layout.mix_kind),
             make_scale(f, "axes/g_index", np.arange(g), "coupling index"),
         ]
-        f.create_dataset("models/charges", data=layout.charges)
-        f["models/charges"].attrs["fermions"] = json.dumps(list(FERMIONS))
-        f.create_dataset("models/labels", data=np.array([str(s) for s in layout.labels],
-                                                          dtype=h5py.string_dtype()))  # fmt: skip
-        f.create_dataset("models/x_dark", data=layout.x_dark)
-        if layout.generators is not None:
-            f.create_dataset("models/generators", data=layout.generators)
+        def models(name: str, data: NDArray) -> h5py.Dataset:
+            return f.create_dataset(name, data=data, chunks=(min(len(data), 65536), *data.shape[1:]),
+                                    **FILTER)  # fmt: skip
+
+        if layout.generators is not None:  # the charges follow from the generators exactly
+            models("models/generators", np.asarray(layout.generators, dtype=np.float64))
+        else:
+            models("models/charges", np.asarray(layout.charges, dtype=np.float64))
+            f["models/charges"].attrs["fermions"] = json.dumps(list(FERMIONS))
+        models("models/labels", np.array([str(s) for s in layout.labels], dtype=h5py.string_dtype()))
+        models("models/x_dark", np.asarray(layout.x_dark, dtype=np.float64))
         if layout.g_explicit is not None:
             f.create_dataset("couplings", data=layout.g_explicit)
         # otherwise the couplings are band_couplings(g_low, g_high, G): derived, not stored
@@ -777,6 +790,20 @@ class ScanWriter:
     def close(self) -> None:
         """Release the lock (the partial folder stays if the scan is unfinished)."""
         self._lock.release()
+
+
+#: Mantissa bits of the band edges kept in summary files (relative precision 2^-16 = 1.5e-5).
+BAND_BITS = 16
+
+
+def quantize_band(values: NDArray) -> NDArray[np.float32]:
+    """Band edges as stored in summary files: float32 with the mantissa truncated to
+    :data:`BAND_BITS` bits (toward zero; NaN and infinities unchanged). Five significant digits
+    of a coupling are plenty for the band's g ranges, and the default alpha-R file shrinks from
+    ~25 to ~16 MB; the allowed flags and exclusion counts are exact (computed before storage)."""
+    bits = np.asarray(values, dtype=np.float32).view(np.uint32)
+    mask = np.uint32((0xFFFFFFFF << (23 - BAND_BITS)) & 0xFFFFFFFF)
+    return np.asarray(bits & mask).view(np.float32)
 
 
 def _json_default(value: Any) -> Any:
@@ -814,7 +841,7 @@ def read_scan(path: str | Path) -> dict[str, Any]:
             results[name] = {key: grp[key][...] for key in grp}
         return {
             "attrs": attrs,
-            "charges": f["models/charges"][...],
+            "charges": f["models/charges"][...] if "models/charges" in f else None,
             "labels": [_str(s) for s in f["models/labels"][...]],
             "generators": f["models/generators"][...] if "models/generators" in f else None,
             "x_dark": f["models/x_dark"][...],
