@@ -35,7 +35,6 @@ __all__ = [
     "RecastFileError",
     "RecastMetadata",
     "parse_metadata",
-    "quote",
     "schema_table",
 ]
 
