@@ -389,7 +389,9 @@ def _common_scan_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         except ImportError:
             raise CLIError("--backend ray needs ray, which is not installed: pip install ray, or "
                            "use --backend loky") from None  # fmt: skip
+    chunk = None if args.chunk_size is None else _count(args, "--chunk-size")
     return {
+        "chunk_size": chunk,
         "constraints": _chosen(args),
         "n_jobs": args.jobs,
         "backend": args.backend,
@@ -653,6 +655,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--overwrite", action="store_true",
                        help="replace an existing --out file (otherwise it is refused)")  # fmt: skip
         p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+        p.add_argument("--chunk-size", type=int, default=None,
+                       help="models per chunk (the unit of work, of writing and of resume; "
+                            "default: about 1e6 grid points)")  # fmt: skip
         _selection_arguments(p, "default")
 
     p_scan = sub.add_parser("scan", help="scan a model plane and store it (HDF5)")

@@ -129,9 +129,32 @@ def _sliced(spec: _Spec, start: int, stop: int) -> _Spec:
     )
 
 
-def _evaluate_sliced(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, NDArray]]:
+def _evaluate_sliced(spec: _Spec, start: int, stop: int, parent: int | None = None
+                     ) -> tuple[int, int, dict[str, NDArray]]:  # fmt: skip
+    if parent is not None and os.getpid() != parent:
+        _watch_parent(parent)
     _, _, res = _evaluate_chunk(spec, 0, stop - start)
     return start, stop, res
+
+
+_WATCHING: set[int] = set()
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker process: exit as soon as the scan's process ``parent`` is gone (killed, even with
+    SIGKILL), instead of idling until the pool's timeout. Started once per worker."""
+    if parent in _WATCHING:
+        return
+    _WATCHING.add(parent)
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="zprime-atlas-parent-watch", daemon=True).start()
 
 
 def _ratio_in_range(
@@ -552,9 +575,11 @@ def _run(spec, todo, bounds, n_jobs, backend, sink, progress) -> None:
 
                 register_ray()
 
+            parent = os.getpid() if backend == "loky" else None  # worker processes watch us
+
             def tasks(bounds_: list[tuple[int, int]]):
                 return (
-                    delayed(_evaluate_sliced)(_sliced(spec, start, stop), start, stop)
+                    delayed(_evaluate_sliced)(_sliced(spec, start, stop), start, stop, parent)
                     for start, stop in bounds_
                 )
 

@@ -27,7 +27,8 @@ Layout (format ``zprime_atlas.scan``, version :data:`FORMAT_VERSION`)::
 
 Every dataset is chunked along the model axis, shuffle + gzip level 1 (chosen by
 benchmarks/bench_store.py: within 5% of the smallest file, 30% faster than level 4; lzf is faster
-still but 15-25% larger and not readable without h5py's own filter).
+still but 15-25% larger and not readable without h5py's own filter), with a Fletcher-32 checksum per
+chunk: a damaged chunk is a read error, never silently different numbers.
 
 **Writing** (:class:`ScanWriter`, the guarantees of the README's "What the tool guarantees"):
 
@@ -93,7 +94,8 @@ FORMAT_VERSION = 2
 #: Versions this module reads (1: summaries with min_ratio and float64 band edges).
 READABLE_VERSIONS = (1, 2)
 #: The HDF5 filter of every dataset (benchmarks/bench_store.py).
-FILTER: dict[str, Any] = {"compression": "gzip", "compression_opts": 1, "shuffle": True}
+FILTER: dict[str, Any] = {"compression": "gzip", "compression_opts": 1, "shuffle": True,
+                          "fletcher32": True}  # a checksum per chunk: damage is an error, not data
 
 
 class StoreError(ValueError):
@@ -286,10 +288,9 @@ def create_dataset(group: h5py.Group, name: str, shape: tuple, dtype: Any, chunk
     return _create(group, name, shape, dtype, chunk_models, fill)
 
 
-def make_scale(f: h5py.File, name: str, data: np.ndarray, label: str,
-               compress: bool = False) -> h5py.Dataset:  # fmt: skip
-    opts = {"chunks": (min(len(data), 65536),), **FILTER} if compress else {}
-    ds = f.create_dataset(name, data=data, **opts)
+def make_scale(f: h5py.File, name: str, data: np.ndarray, label: str) -> h5py.Dataset:
+    """A 1-D dimension scale (chunked and checksummed like every dataset)."""
+    ds = f.create_dataset(name, data=data, chunks=(min(len(data), 65536),), **FILTER)
     ds.make_scale(label)
     return ds
 
@@ -740,14 +741,17 @@ class ScanWriter:
         for key, value in attrs.items():
             f.attrs[key] = value
         scales = [
-            make_scale(f, "axes/model", np.arange(n), "model", compress=True),
+            make_scale(f, "axes/model", np.arange(n), "model"),
             make_scale(f, "axes/mass", layout.masses, "m_X [GeV]"),
             make_scale(f, "axes/mix", layout.mix_values, layout.mix_kind),
             make_scale(f, "axes/g_index", np.arange(g), "coupling index"),
         ]
         def models(name: str, data: NDArray) -> h5py.Dataset:
+            opts = dict(FILTER)
+            if data.dtype.kind == "O":  # HDF5 cannot checksum variable-length strings
+                opts.pop("fletcher32")
             return f.create_dataset(name, data=data, chunks=(min(len(data), 65536), *data.shape[1:]),
-                                    **FILTER)  # fmt: skip
+                                    **opts)  # fmt: skip
 
         if layout.generators is not None:  # the charges follow from the generators exactly
             models("models/generators", np.asarray(layout.generators, dtype=np.float64))
@@ -785,7 +789,8 @@ class ScanWriter:
                     ds.id.write_direct_chunk(offset, raw, mask)
                     if ds.id.read_direct_chunk(offset)[1] != raw:
                         raise OSError(errno.EIO, "Input/output error (read-back differs)")
-        f.create_dataset("done", data=np.ones(self.n_chunks, dtype=np.uint8))
+        f.create_dataset("done", data=np.ones(self.n_chunks, dtype=np.uint8),
+                         chunks=(min(self.n_chunks, 65536),), **FILTER)  # fmt: skip
 
     def close(self) -> None:
         """Release the lock (the partial folder stays if the scan is unfinished)."""
