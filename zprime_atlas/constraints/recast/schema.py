@@ -173,10 +173,15 @@ def _is_number(v: Any) -> bool:
 QUOTE_LIMIT = 32
 
 
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_.+\-]{1," + str(QUOTE_LIMIT) + r"}$")
+
+
 def quote(value: Any) -> str:
-    """``repr`` of a short value from a file, cut to :data:`QUOTE_LIMIT` characters."""
-    text = repr(value)
-    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 3] + "..."
+    """A short identifier from a file (a key, a mechanism or channel name), quoted; anything
+    else (long, with spaces or symbols: possibly private text) is not shown."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool) and _IDENTIFIER.match(str(value)):
+        return repr(value)
+    return "(a value not shown)"
 
 
 def type_name(value: Any) -> str:

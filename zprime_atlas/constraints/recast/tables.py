@@ -115,7 +115,7 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     for lineno, fields in rows:
         if len(fields) != len(header):
             raise RecastFileError(
-                f"{path}:{lineno}: expected {len(header)} columns ({quote(', '.join(header))}), "
+                f"{path}:{lineno}: expected {len(header)} columns (as the header row), "
                 f"got {len(fields)}"
             )
     if not rows:
@@ -127,9 +127,9 @@ def _float_cell(path: Path, lineno: int, column: str, text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise RecastFileError(f"{path}:{lineno}: {column} = {quote(text)} is not a number") from None
+        raise RecastFileError(f"{path}:{lineno}: {column} is not a number") from None
     if not math.isfinite(value):
-        raise RecastFileError(f"{path}:{lineno}: {column} = {quote(text)} is not finite")
+        raise RecastFileError(f"{path}:{lineno}: {column} is not finite (nan or inf)")
     return value
 
 
@@ -142,7 +142,7 @@ def read_limit_csv(path: Path, column: str) -> LimitData:
     path = Path(path)
     header, rows = _read_csv_rows(path)
     if "m_GeV" not in header:
-        raise RecastFileError(f"{path}: missing column 'm_GeV' (header: {quote(', '.join(header))})")
+        raise RecastFileError(f"{path}: missing column 'm_GeV' in the header row")
     two_sided = f"{column}_lower" in header or f"{column}_upper" in header
     if two_sided:
         needed = ["m_GeV", f"{column}_lower", f"{column}_upper"]
@@ -151,7 +151,7 @@ def read_limit_csv(path: Path, column: str) -> LimitData:
     missing = [c for c in needed if c not in header]
     if missing:
         raise RecastFileError(
-            f"{path}: missing column {missing[0]!r} (header: {quote(', '.join(header))}; the metadata's "
+            f"{path}: missing column {missing[0]!r} in the header row (the metadata's "
             f"coupling needs column {column!r})"
         )
     col = {name: header.index(name) for name in needed}
@@ -189,7 +189,7 @@ def read_limit_csv(path: Path, column: str) -> LimitData:
                 seg = int(seg_text)
             except ValueError:
                 raise RecastFileError(
-                    f"{path}:{lineno}: segment {quote(seg_text)} is not an integer"
+                    f"{path}:{lineno}: segment is not an integer"
                 ) from None
             if segments and seg < segments[-1]:
                 raise RecastFileError(f"{path}:{lineno}: segment numbers must not decrease")
@@ -263,7 +263,7 @@ def read_rvalue_csv(path: Path) -> RValueTable:
     missing = [c for c in needed if c not in header]
     if missing:
         raise RecastFileError(
-            f"{path}: missing column {missing[0]!r} (header: {quote(', '.join(header))}; an r-value "
+            f"{path}: missing column {missing[0]!r} in the header row (an r-value "
             "table needs m_GeV, eps, r)"
         )
     col = [header.index(c) for c in needed]
