@@ -30,6 +30,7 @@ import contextlib
 import json
 import os
 import sys
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -610,7 +611,8 @@ def _abort(results: Any, backend: str) -> None:
     """Stop the workers after a failure or an interruption (no worker outlives the scan)."""
     close = getattr(results, "close", None)
     if close is not None:  # joblib aborts its pending tasks when its generator is closed
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # joblib's "tasks ... have been cancelled"
             close()
     if backend == "loky":
         from joblib.externals.loky import get_reusable_executor  # type: ignore[import-untyped]
