@@ -271,6 +271,15 @@ def test_resume_with_a_changed_input_names_it(tmp_path: Path, changes: dict, nam
     assert engine.execute(_plan(), out=out, resume=True) is not None
 
 
+def test_resume_with_other_constraint_settings_is_refused(tmp_path: Path) -> None:
+    from zprime_atlas.constraints.nsi import NSIOscillation
+
+    out = tmp_path / "scan.h5"
+    assert engine.execute(_plan(constraints=[NSIOscillation()]), out=out, max_chunks=1) is None
+    with pytest.raises(StoreError, match="changed: the constraint set or a constraint's settings"):
+        engine.execute(_plan(constraints=[NSIOscillation(scale=0.5)]), out=out, resume=True)
+
+
 def test_resume_after_a_package_upgrade_is_refused(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     out = tmp_path / "scan.h5"

@@ -444,11 +444,27 @@ def _attributes(plan: ScanPlan, chunk_size: int, kind: str) -> dict[str, Any]:
         "nsigma": spec.nsigma,
         "m_dark": spec.dark[1],
         "extra_recast_folders": json.dumps(catalogue.extra_recast_folders()),
+        "constraint_settings": json.dumps({c.name: _settings(c) for c in spec.constraints},
+                                          sort_keys=True),
     }
     return _store.scan_attributes(
         plan.layout, kind=kind, chunk_size=chunk_size, n_chunks=len(plan.bounds), options=options,
         citations=citations, file_hashes=hashes, family=family, name=flat.name or "",
     )  # fmt: skip
+
+
+def _settings(c: Constraint) -> dict[str, Any]:
+    """A constraint's class and simple parameters (e.g. ``NSIOscillation(scale=0.5)``): part of the
+    configuration, so that a resume with the same name but other settings is refused."""
+    out: dict[str, Any] = {"class": f"{type(c).__module__}.{type(c).__qualname__}"}
+    for key, value in sorted(getattr(c, "__dict__", {}).items()):
+        if key.startswith("_"):
+            continue
+        if isinstance(value, (bool, int, float, str)):
+            out[key] = value if not isinstance(value, float) or np.isfinite(value) else str(value)
+        elif isinstance(value, np.generic) and np.ndim(value) == 0:
+            out[key] = str(value)
+    return out
 
 
 def execute(

@@ -351,7 +351,7 @@ COMPONENTS: dict[str, str] = {
     "masses": "the mass axis",
     "mixing": "the mixing axis",
     "couplings": "the couplings",
-    "constraints": "the constraint set",
+    "constraints": "the constraint set or a constraint's settings",
     "options": "the options (g-2 data set, nsigma, loop scale, storage, chunking, kind)",
     "data_files": "the data files",
     "recast_folders": "the extra recast folders ($ZPRIME_ATLAS_RECASTS)",
@@ -372,7 +372,7 @@ def _sha(*parts: Any) -> str:
 
 
 def config_components(layout: ScanLayout, options: dict[str, Any], file_hashes: dict[str, str],
-                      recast_folders: Any) -> dict[str, str]:  # fmt: skip
+                      recast_folders: Any, settings: Any = "{}") -> dict[str, str]:  # fmt: skip
     """One hash per input that changes the results (a resumed scan must match every one)."""
     g = None if layout.g_explicit is None else np.asarray(layout.g_explicit, dtype=np.float64)
     return {
@@ -381,7 +381,7 @@ def config_components(layout: ScanLayout, options: dict[str, Any], file_hashes: 
         "masses": _sha(np.asarray(layout.masses, dtype=np.float64)),
         "mixing": _sha(layout.mix_kind, np.asarray(layout.mix_values, dtype=np.float64)),
         "couplings": _sha("band" if g is None else g, layout.n_g),
-        "constraints": _sha([c[0] for c in layout.constraints]),
+        "constraints": _sha([c[0] for c in layout.constraints], settings),
         "options": _sha({**options, "store": layout.store}),
         "data_files": _sha(sorted(file_hashes.items())),
         "recast_folders": _sha(recast_folders),
@@ -402,9 +402,11 @@ def scan_attributes(
 ) -> dict[str, Any]:  # fmt: skip
     """The root attributes of a scan file (format, provenance, configuration)."""
     folders = options.get("extra_recast_folders", "[]")
-    physics = {k: v for k, v in options.items() if k != "extra_recast_folders"}
+    settings = options.get("constraint_settings", "{}")
+    physics = {k: v for k, v in options.items()
+               if k not in ("extra_recast_folders", "constraint_settings")}  # fmt: skip
     components = config_components(
-        layout, {**physics, "chunk_size": chunk_size, "kind": kind}, file_hashes, folders
+        layout, {**physics, "chunk_size": chunk_size, "kind": kind}, file_hashes, folders, settings
     )
     return {
         "format": FORMAT_NAME,
