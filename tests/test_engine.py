@@ -241,12 +241,12 @@ class _Flaky(constraints.Constraint):
         self.info = constraints.ConstraintInfo(
             name="flaky", title="test", citation=("0",), mass_range=(1e-9, 1e4), cl=0.9, notes="t"
         )
-        self.calls = 0
-        self.fail_on = fail_on
+        self._calls = 0  # private: not a setting of the constraint (the resume check ignores it)
+        self._fail_on = fail_on
 
     def ratio(self, m_X, g_X, model, eps=0.0, eps_over_g=None, loop_scale=None):
-        self.calls += 1
-        if self.calls == self.fail_on:
+        self._calls += 1
+        if self._calls == self._fail_on:
             raise KeyboardInterrupt
         return self.inner.ratio(m_X, g_X, model, eps=eps, eps_over_g=eps_over_g)
 

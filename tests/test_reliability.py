@@ -14,6 +14,7 @@ import errno
 import io
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -632,3 +633,51 @@ def test_fuzz_scan_numbers(n: str, mix_n: str, n_g: str, r_max: str, mass: str) 
         if code == 0:
             code, stdout, err = _cli(["show", out, "--json"])
             _check(code, stdout, err, json_out=True)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["limits", "--model", "B-L", "--mass", "0.1", "--eps", "loop", "--loop-scale", "1e200"],
+         "--loop-scale 1e200 GeV is too large: its square overflows"),
+        (["limits", "--model", "B-L", "--mass", "0.1", "--eps", "2"],
+         "--eps 2 must lie between -1 and 1"),
+        (["scan", "alpha-r", "--n", "4", "--mix-n", "0", "--out", "x.h5"], "--mix-n 0 must lie"),
+        (["scan", "alpha-r", "--n", "100000", "--out", "x.h5"],
+         r"needs about .* GB of memory and this machine has"),
+        (["scan", "alpha-r", "--n", "4", "--n-g", "300", "--out", "x.h5"], "--n-g 300 must lie"),
+        (["scan", "alpha-r", "--n", "4", "--r-max", "inf", "--out", "x.h5"], "--r-max inf must be"),
+        (["scan", "alpha-r", "--n", "4", "--jobs", "10000", "--out", "x.h5"],
+         "more than 8 workers per CPU"),
+        (["scan", "mass-coupling", "--model", "B-L", "--g-max", "100", "--out", "x.h5"],
+         "above 4 pi"),
+        (["survey", "--max-charge", "1000000", "--out", "x.h5"], "--max-charge 1000000 must lie"),
+    ],
+)  # fmt: skip
+def test_bad_numbers_are_one_sentence(args: list[str], message: str, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _cli(args)
+    assert code == 1
+    assert re.search(message, _one_sentence(err)), err
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_negative_numbers_parse_after_flags() -> None:
+    code, out, err = _cli(["limits", "--model", "Lmu-Ltau", "--mass", "0.1", "--eps", "-1e-3",
+                           "--format", "json", "--constraints", "babar_2014_visible"])  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)
+
+
+def test_ray_without_ray_is_one_sentence(tmp_path: Path) -> None:
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("ray is installed")
+    code, _, err = _cli(["scan", "alpha-r", "--n", "4", "--backend", "ray", "--jobs", "2",
+                         "--out", str(tmp_path / "x.h5")])  # fmt: skip
+    assert code == 1
+    assert "--backend ray needs ray" in _one_sentence(err)

@@ -87,6 +87,8 @@ def _parse_eps(text: str) -> float | str:
     value = _float(text, "kinetic mixing --eps")
     if not math.isfinite(value):
         raise CLIError(f"kinetic mixing --eps {text!r} must be finite or 'loop'")
+    if abs(value) > 1:  # beyond it the products of couplings overflow long before anything physical
+        raise CLIError(f"kinetic mixing --eps {text} must lie between -1 and 1")
     return value
 
 
@@ -467,6 +469,9 @@ def cmd_scan_mass_coupling(args: argparse.Namespace) -> int:
     g_hi = _float(args.g_max, "--g-max")
     if not (0 < g_lo < g_hi and math.isfinite(g_hi)):
         raise CLIError(f"coupling range {args.g_min} - {args.g_max} is not increasing and positive")
+    if g_hi > 4 * math.pi:
+        raise CLIError(f"--g-max {args.g_max} is above 4 pi (not perturbative; the results would "
+                       "mean nothing)")  # fmt: skip
     n_mass, n_coupling = _count(args, "--n-mass"), _count(args, "--n-coupling")
     eps = _parse_eps(args.eps)
     loop_scale = _loop_scale(args)
