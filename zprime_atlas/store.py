@@ -42,6 +42,9 @@ chunk: a damaged chunk is a read error, never silently different numbers.
   atomic step; the partial folder is removed afterwards. The target path therefore only ever holds
   a finished scan, and an existing file is replaced (with ``overwrite=True``) only at that instant,
   by a finished one.
+- Every HDF5 file is built in memory and written with plain file I/O (so a write failure is an
+  ordinary exception, never HDF5 state broken mid-write): the assembly holds the compressed file
+  in memory once, and the partial folder needs about the file's size on disk besides it.
 - One writer per target: a lock (``flock`` on ``.<name>.lock``, released by the kernel if the process
   dies) is taken before anything is touched; a second writer is refused in one sentence.
 
@@ -517,7 +520,7 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _image(build: Callable[[h5py.File], None]) -> bytes:
+def _image(build: Callable[[h5py.File], None], libver: str | None = None) -> bytes:
     """The bytes of an HDF5 file built in memory by ``build``.
 
     HDF5 never writes to disk itself: a write failure there (disk full, quota, file-size limit)
@@ -525,7 +528,7 @@ def _image(build: Callable[[h5py.File], None]) -> bytes:
     the image is then written with plain file I/O, whose errors are ordinary exceptions.
     """
     buffer = io.BytesIO()
-    with h5py.File(buffer, "w") as f:
+    with h5py.File(buffer, "w", libver=libver) as f:
         build(f)
     return buffer.getvalue()
 
@@ -690,7 +693,9 @@ class ScanWriter:
                                           chunks=(cm, *shape[1:]), fillvalue=fill, **FILTER)  # fmt: skip
                     ds[:n] = np.asarray(data[name]).astype(dtype, copy=False)
 
-            _write_image(tmp, _image(build))
+            # chunk files are read only by this module: the newest HDF5 format has single-chunk
+            # datasets without index trees (a fraction of the metadata of the default format)
+            _write_image(tmp, _image(build, libver="latest"))
             with h5py.File(tmp, "r") as f:  # verify: what is on disk is what was computed
                 for name, (_, dtype, _) in datasets.items():
                     expected = np.asarray(data[name]).astype(dtype, copy=False)
