@@ -58,7 +58,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import errno
-import fcntl
 import hashlib
 import io
 import json
@@ -471,6 +470,18 @@ def describe_change(path: Path, old: dict[str, Any], new: dict[str, Any]) -> str
     return f"{path} holds a different scan (changed: {what}); cannot resume it"
 
 
+def _lock_fd(fd: int) -> None:
+    """An exclusive, non-blocking lock on an open file (OSError with EWOULDBLOCK/EACCES if held)."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 class _Lock:
     """An exclusive ``flock`` on ``.<name>.lock`` beside ``path`` (released if the process dies)."""
 
@@ -482,7 +493,7 @@ class _Lock:
             except OSError as exc:
                 raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _lock_fd(fd)
             except OSError as exc:
                 os.close(fd)
                 if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
