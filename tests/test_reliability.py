@@ -281,6 +281,23 @@ def test_resume_with_other_constraint_settings_is_refused(tmp_path: Path) -> Non
         engine.execute(_plan(constraints=[NSIOscillation(scale=0.5)]), out=out, resume=True)
 
 
+def test_resume_after_a_package_data_table_changed_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "scan.h5"
+    assert engine.execute(_plan(), out=out, max_chunks=1) is None
+    real = engine._package_data_hashes
+
+    def changed() -> dict[str, str]:
+        hashes = real()
+        key = next(k for k in hashes if k.endswith("references.bib"))
+        return {**hashes, key: "0" * 64}
+
+    monkeypatch.setattr(engine, "_package_data_hashes", changed)
+    with pytest.raises(StoreError, match=r"changed: the data files \(zprime_atlas/data/references"):
+        engine.execute(_plan(), out=out, resume=True)
+
+
 def test_resume_after_a_package_upgrade_is_refused(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     out = tmp_path / "scan.h5"

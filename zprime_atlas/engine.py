@@ -431,7 +431,7 @@ def plan_scan(
 
 def _attributes(plan: ScanPlan, chunk_size: int, kind: str) -> dict[str, Any]:
     spec, flat = plan.spec, plan.models
-    hashes: dict[str, str] = {}
+    hashes: dict[str, str] = _package_data_hashes()
     citations: dict[str, list[str]] = {}
     for c in spec.constraints:
         citations[c.name] = list(c.citation)
@@ -451,6 +451,21 @@ def _attributes(plan: ScanPlan, chunk_size: int, kind: str) -> dict[str, Any]:
         plan.layout, kind=kind, chunk_size=chunk_size, n_chunks=len(plan.bounds), options=options,
         citations=citations, file_hashes=hashes, family=family, name=flat.name or "",
     )  # fmt: skip
+
+
+def _package_data_hashes() -> dict[str, str]:
+    """sha256 of every data table the package ships (``zprime_atlas/data/...``: decay, COHERENT,
+    NSI, cosmology inputs): part of the configuration even when the version did not change."""
+    import hashlib
+    from importlib import resources
+
+    root = Path(str(resources.files("zprime_atlas"))) / "data"
+    out: dict[str, str] = {}
+    if root.is_dir():
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            out[f"zprime_atlas/data/{path.relative_to(root).as_posix()}"] = hashlib.sha256(
+                path.read_bytes()).hexdigest()  # fmt: skip
+    return out
 
 
 def _settings(c: Constraint) -> dict[str, Any]:
