@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from tqdm.auto import tqdm
 
 from . import catalogue
 from . import constraints as _registry
@@ -511,6 +510,8 @@ def scan(
 def _run(spec, todo, bounds, n_jobs, backend, sink, progress) -> None:
     index = {b: i for i, b in enumerate(bounds)}
     quiet = (progress is False) or (progress is None and not sys.stderr.isatty())
+    from tqdm.auto import tqdm  # on first scan: import zprime_atlas stays light
+
     bar = tqdm(total=len(todo), disable=quiet, unit="chunk", desc="scan", file=sys.stderr)
     try:
         if n_jobs == 1 or backend == "sequential" or len(todo) <= 1:
