@@ -35,6 +35,8 @@ _BUILTIN: dict[str, tuple[str, str, str]] = {
     "charm2_trident": ("CHARM-II", "neutrino", "1990"),
     "coherent_csi_2017": ("COHERENT", "neutrino", "2017"),
     "nsi_oscillation": ("oscillations", "neutrino", "2024"),
+    "xenonnt_2024_b8": ("XENONnT", "neutrino", "2024"),
+    "pandax4t_2024_b8": ("PandaX-4T", "neutrino", "2024"),
     "gm2_electron_cs": ("(g-2)_e Cs", "g-2", ""),
     "gm2_electron_rb": ("(g-2)_e Rb", "g-2", ""),
     "neff_bbn": ("Planck 2018 N_eff", "cosmology", "2018"),

@@ -26,6 +26,7 @@ from .electron_gm2 import ElectronGM2
 from .neff import NeffBBN
 from .nsi import NSIOscillation
 from .recast import discover_recasts
+from .solar_cevns import pandax4t_2024_b8, xenonnt_2024_b8
 from .stars import STARS, StellarCooling
 from .trident import CCFRTrident, CHARM2Trident
 
@@ -44,6 +45,8 @@ def _builtin_constraints() -> list[Constraint]:
         CCFRTrident(),
         CHARM2Trident(),
         NeffBBN(),
+        xenonnt_2024_b8(),
+        pandax4t_2024_b8(),
         *(StellarCooling(name) for name, _ in STARS),
     ]
 
