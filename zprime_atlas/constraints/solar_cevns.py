@@ -60,8 +60,8 @@ __all__ = [
     "FLAVOURS",
     "OSCILLATION_SNO_2013",
     "PANDAX4T_2024",
-    "XENONNT_2024",
     "XE131",
+    "XENONNT_2024",
     "B8Measurement",
     "SolarB8CEvNS",
     "b8_spectrum",
@@ -118,7 +118,8 @@ def b8_spectrum() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     Read from ``zprime_atlas/data/solar/b8_spectrum_winter2006.csv`` (provenance in its header);
     normalised by its trapezoidal integral (999.991 in the table's units, i.e. 1e-3 per MeV).
     """
-    table = package_table("solar", "b8_spectrum_winter2006.csv", "E_MeV,lambda_1e3_per_MeV,sigma_1e3_per_MeV")
+    header = "E_MeV,lambda_1e3_per_MeV,sigma_1e3_per_MeV"
+    table = package_table("solar", "b8_spectrum_winter2006.csv", header)
     e = table[:, 0] * _MEV
     lam = np.clip(table[:, 1], 0.0, None)
     return e, lam / np.trapezoid(lam, e)
@@ -159,7 +160,8 @@ def flavour_fractions(
     s12sq = osc["tan2_theta12"] / (1.0 + osc["tan2_theta12"])
     cos2_12, sin2_12 = 1.0 - 2.0 * s12sq, 2.0 * math.sqrt(s12sq * (1.0 - s12sq))
     a13 = 2.0 * e * v / (osc["dm31_ev2"] * 1e-18)
-    cos2_13m = (math.cos(2 * theta13) - a13) / np.hypot(math.cos(2 * theta13) - a13, math.sin(2 * theta13))
+    c2, s2 = math.cos(2.0 * theta13), math.sin(2.0 * theta13)
+    cos2_13m = (c2 - a13) / np.hypot(c2 - a13, s2)
     c13m2, s13m2 = 0.5 * (1.0 + cos2_13m), 0.5 * (1.0 - cos2_13m)
     k = osc["dm21_ev2"] * 1e-18 / (2.0 * e)
     diag = k * cos2_12 - v * c13m2
@@ -313,7 +315,8 @@ class SolarB8CEvNS(Constraint):
             kin = np.clip(1.0 - m * t[:, None] / (2.0 * e[None, :] ** 2), 0.0, None)  # (n_T, n_E)
             s = np.trapezoid(kin[:, :, None] * (lam[:, None] * f)[None, :, :], e, axis=1)  # (n_T, 3)
             q = np.sqrt(2.0 * m * t)
-            xsec = G_FERMI**2 * m / (4.0 * math.pi) * HBARC_GEV_CM**2 * helm_form_factor(q, self.Z + self.N) ** 2
+            form = helm_form_factor(q, self.Z + self.N) ** 2
+            xsec = G_FERMI**2 * m / (4.0 * math.pi) * HBARC_GEV_CM**2 * form  # cm^2 / GeV
             weights = (xsec * w)[None, :] * s.T  # (3, n_T)
             self._t_nodes.append(t)
             self._w_nodes.append(weights)
