@@ -1,9 +1,11 @@
-"""Neutrino constraints of issue 14 beyond COHERENT: solar 8B CEvNS in XENONnT and PandaX-4T.
+"""Neutrino constraints of issue 14 beyond COHERENT: solar 8B CEvNS in XENONnT and PandaX-4T, reactor
+CEvNS in CONUS+.
 
-Physics and inputs: docs/physics/solar_cevns.md. No independent published Z' bound on these data
-could be read (the follow-up papers' abstracts quote no number), so the model-level checks are
-against closed forms: the contact limit, the flavour fractions of zprime_atlas.solar, the SM cross
-section of a point nucleus, and a brute-force scan of the interval solver.
+Physics and inputs: docs/physics/solar_cevns.md, docs/physics/reactor_cevns.md. No independent
+published Z' bound on these data could be read (the follow-up papers' abstracts quote no number),
+so the model-level checks are against closed forms: the contact limit, the flavour fractions of
+zprime_atlas.solar, the SM cross section of a point nucleus, and a brute-force scan of the interval
+solver.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 from zprime_atlas import constraints, model, solar
 from zprime_atlas.catalogue import describe
 from zprime_atlas.constants import G_FERMI, HBARC_GEV_CM
+from zprime_atlas.constraints.reactor_cevns import E_NU_MAX, M_CONTACT_MIN, ConusPlus2025
 from zprime_atlas.constraints.solar_cevns import (
     B8_FLUX_SNO,
     OSCILLATION_SNO_2013,
@@ -241,3 +244,55 @@ def test_batch_of_models_and_masses_is_array_arithmetic() -> None:
     one = Model.from_generators(B=fam.charge("u")[10, 0] * 3, Le=-1.0, Lmu=-1.0, Ltau=-1.0)
     single = XE.limit(m[0], one)
     np.testing.assert_allclose(lim[10], single, rtol=1e-12)
+
+
+# --- CONUS+ 2025 (reactor CEvNS, contact regime) -------------------------------------------------
+
+CP = ConusPlus2025()
+
+
+def test_conusplus_registered_and_read_numbers() -> None:
+    c = constraints.get("conusplus_2025")
+    row = describe(c)
+    assert (row.kind, row.year, row.experiment) == ("neutrino", "2025", "CONUS+")
+    assert not row.verified
+    # (395 +- 106) measured, (347 +- 59) predicted: arXiv:2501.05206v2 abstract
+    assert CP.r_meas == pytest.approx(395 / 347)
+    assert CP.sigma_r == pytest.approx(395 / 347 * math.hypot(106 / 395, 59 / 347))
+    assert c.mass_range[0] == M_CONTACT_MIN
+    assert np.isnan(c.limit(0.1, model("B-L")))
+
+
+def test_conusplus_contact_form_is_accurate_above_its_mass_range_edge() -> None:
+    """q^2 <= 4 E_max^2 for every recoil: at m = 0.2 GeV the true propagator is within 1% of 1/m^2."""
+    q2_max = 4 * E_NU_MAX**2
+    assert M_CONTACT_MIN**2 / (q2_max + M_CONTACT_MIN**2) > 0.99
+    mod, m, g = model("B-L"), 0.5, 5e-4
+    x_u, x_d = mod.charge("u"), mod.charge("d")
+    nuc = CP.Z * (2 * x_u + x_d) + CP.N * (x_u + 2 * x_d)
+    y = _SQRT2_OVER_GF * g * g * mod.charge("nu_e") * nuc / (CP.weak_charge * m * m)
+    assert float(CP.rate_ratio(m, g, mod)) == pytest.approx(float((1 - y) ** 2), rel=1e-12)
+
+
+def test_conusplus_symmetries_and_uncoupled_models() -> None:
+    m = np.geomspace(0.2, 10.0, 9)
+    assert np.all(CP.ratio(m, 0.0, model("B-L")) == 0.0)
+    assert np.all(np.isinf(CP.limit(m, model("B-3Lmu"))))  # no nu_e charge
+    assert np.all(np.isinf(CP.limit(m, model("Le-Lmu"))))  # no quark charge, no mixing
+    for mod in (model("B-L"), model("B-3Le")):
+        np.testing.assert_allclose(CP.limit(m, -mod, eps=-1e-4), CP.limit(m, mod, eps=1e-4), rtol=1e-10)
+        for k in (0.3, 7.0):
+            np.testing.assert_allclose(CP.limit(m, mod.scaled(k)), CP.limit(m, mod) / k, rtol=1e-10)
+    # contact regime: only g/m matters
+    bl = model("B-L")
+    assert CP.ratio(0.5, 1e-3, bl) == pytest.approx(CP.ratio(5.0, 1e-2, bl), rel=1e-10)
+
+
+def test_conusplus_intervals_against_fine_scan() -> None:
+    mod = model("B+Le+Lmu+Ltau", allow_anomalous=True)  # destructive interference
+    g = np.geomspace(1e-6, 1.0, 40000)
+    excluded = CP.ratio(1.0, g, mod) >= 1.0
+    scan = [math.sqrt(g[i] * g[i + 1]) for i in np.flatnonzero(np.diff(excluded.astype(int)))]
+    got = [float(v) for lo, hi in CP.excluded_intervals(1.0, mod) for v in (lo, hi) if np.isfinite(v)]
+    assert len(got) == len(scan) == 3
+    np.testing.assert_allclose(got, scan, rtol=1e-3)
