@@ -1,7 +1,7 @@
 """Neutrino constraints of issue 14 beyond COHERENT: solar 8B CEvNS in XENONnT and PandaX-4T, reactor
-CEvNS in CONUS+.
+CEvNS in CONUS+, reactor nubar_e e scattering in TEXONO.
 
-Physics and inputs: docs/physics/solar_cevns.md, docs/physics/reactor_cevns.md. No independent
+Physics and inputs: docs/physics/{solar_cevns,reactor_cevns,nue_scattering}.md. No independent
 published Z' bound on these data could be read (the follow-up papers' abstracts quote no number),
 so the model-level checks are against closed forms: the contact limit, the flavour fractions of
 zprime_atlas.solar, the SM cross section of a point nucleus, and a brute-force scan of the interval
@@ -20,7 +20,12 @@ from hypothesis import strategies as st
 
 from zprime_atlas import constraints, model, solar
 from zprime_atlas.catalogue import describe
-from zprime_atlas.constants import G_FERMI, HBARC_GEV_CM
+from zprime_atlas.constants import G_FERMI, HBARC_GEV_CM, M_E, SIN2_THETA_W_LOW
+from zprime_atlas.constraints.nue_scattering import (
+    E_NU_MAX_REACTOR,
+    M_CONTACT_MIN_NUE,
+    Texono2010NuE,
+)
 from zprime_atlas.constraints.reactor_cevns import E_NU_MAX, M_CONTACT_MIN, ConusPlus2025
 from zprime_atlas.constraints.solar_cevns import (
     B8_FLUX_SNO,
@@ -295,4 +300,69 @@ def test_conusplus_intervals_against_fine_scan() -> None:
     scan = [math.sqrt(g[i] * g[i + 1]) for i in np.flatnonzero(np.diff(excluded.astype(int)))]
     got = [float(v) for lo, hi in CP.excluded_intervals(1.0, mod) for v in (lo, hi) if np.isfinite(v)]
     assert len(got) == len(scan) == 3
+    np.testing.assert_allclose(got, scan, rtol=1e-3)
+
+
+# --- TEXONO 2010 (reactor nubar_e e, contact regime) ---------------------------------------------
+
+TX = Texono2010NuE()
+
+
+def test_texono_registered_and_read_numbers() -> None:
+    row = describe(constraints.get("texono_2010_nue"))
+    assert (row.kind, row.year, row.experiment) == ("neutrino", "2010", "TEXONO")
+    assert not row.verified
+    assert TX.s2_meas == 0.251
+    assert TX.sigma == pytest.approx(math.hypot(0.031, 0.024))
+    assert TX.s2_sm == SIN2_THETA_W_LOW
+    # the contact form holds to 1% from the lower mass edge on
+    assert 2 * M_E * E_NU_MAX_REACTOR <= 0.01 * M_CONTACT_MIN_NUE**2
+    assert np.isnan(TX.limit(0.02, model("B-L")))
+
+
+def test_x_shift_equals_a_weak_mixing_angle_shift_in_the_borexino_kernel() -> None:
+    """Independent check of s2 -> s2 + delta/2: Borexino's X kernel (recoil integrals with the X
+    inside the matrix element) against its SM rate recomputed with the shifted s_W^2, for a
+    flavour-universal neutrino charge (B-L) in the contact regime."""
+    from zprime_atlas.constraints import borexino as bx
+
+    bor = constraints.get("borexino")
+    mod, m, g = model("B-L"), 10.0, 3e-3
+    shift = float(TX.sin2_shift(m, g, mod))  # delta/2 for x_nue = x_e = -1: g^2 / (2 sqrt2 G_F m^2)
+    assert shift == pytest.approx(g * g / (2 * math.sqrt(2) * G_FERMI * m * m), rel=1e-12)
+
+    def n_rate(s2: float) -> float:
+        total = 0.0
+        for e_nu, w, t_lo, t_hi, f, _ in bor._lines:
+            for fa, fl in zip(f, bx.FLAVOURS, strict=True):
+                gl, gr = bx.sm_couplings(fl, sin2_w=s2)
+                total += w * fa * bx._sm_integral(e_nu, gl, gr, t_lo, t_hi)
+        return total
+
+    expect = n_rate(SIN2_THETA_W_LOW + shift) / n_rate(SIN2_THETA_W_LOW) - 1.0
+    assert float(bor.rate_shift(m, g, mod)) == pytest.approx(expect, rel=1e-5)
+
+
+def test_texono_symmetries_and_uncoupled_models() -> None:
+    m = np.geomspace(0.032, 10.0, 9)
+    assert np.all(np.isinf(TX.limit(m, model("Lmu-Ltau"), eps="loop")))  # no nu_e charge
+    assert np.all(np.isinf(TX.limit(m, model("dark-photon"), eps=1e-3)))  # no neutrino coupling
+    assert np.all(TX.ratio(m, 0.0, model("B-L")) == 0.0)
+    for mod in (model("B-L"), model("Le-Lmu"), model("B-3Le")):
+        np.testing.assert_allclose(TX.limit(m, -mod, eps=-1e-4), TX.limit(m, mod, eps=1e-4), rtol=1e-10)
+        for k in (0.3, 7.0):
+            np.testing.assert_allclose(TX.limit(m, mod.scaled(k)), TX.limit(m, mod) / k, rtol=1e-10)
+
+
+def test_texono_intervals_against_fine_scan_with_fixed_eps() -> None:
+    """A fixed eps makes p = g (g x_e - e eps) change sign: an excluded island at small g_X where
+    the shift is negative, a re-allowed window where it crosses zero, the main region above."""
+    mod, eps, m = model("Le-Lmu"), 1e-2, 0.2
+    g = np.geomspace(1e-7, 1.0, 40000)
+    excluded = TX.ratio(m, g, mod, eps=eps) >= 1.0
+    scan = [math.sqrt(g[i] * g[i + 1]) for i in np.flatnonzero(np.diff(excluded.astype(int)))]
+    got = [
+        float(v) for lo, hi in TX.excluded_intervals(m, mod, eps=eps) for v in (lo, hi) if np.isfinite(v)
+    ]
+    assert len(got) == len(scan) >= 3
     np.testing.assert_allclose(got, scan, rtol=1e-3)

@@ -38,6 +38,7 @@ _BUILTIN: dict[str, tuple[str, str, str]] = {
     "xenonnt_2024_b8": ("XENONnT", "neutrino", "2024"),
     "pandax4t_2024_b8": ("PandaX-4T", "neutrino", "2024"),
     "conusplus_2025": ("CONUS+", "neutrino", "2025"),
+    "texono_2010_nue": ("TEXONO", "neutrino", "2010"),
     "gm2_electron_cs": ("(g-2)_e Cs", "g-2", ""),
     "gm2_electron_rb": ("(g-2)_e Rb", "g-2", ""),
     "neff_bbn": ("Planck 2018 N_eff", "cosmology", "2018"),

@@ -25,6 +25,7 @@ from .coherent import CoherentCsI2017
 from .electron_gm2 import ElectronGM2
 from .neff import NeffBBN
 from .nsi import NSIOscillation
+from .nue_scattering import Texono2010NuE
 from .reactor_cevns import ConusPlus2025
 from .recast import discover_recasts
 from .solar_cevns import pandax4t_2024_b8, xenonnt_2024_b8
@@ -49,6 +50,7 @@ def _builtin_constraints() -> list[Constraint]:
         xenonnt_2024_b8(),
         pandax4t_2024_b8(),
         ConusPlus2025(),
+        Texono2010NuE(),
         *(StellarCooling(name) for name, _ in STARS),
     ]
 
