@@ -366,3 +366,23 @@ def test_texono_intervals_against_fine_scan_with_fixed_eps() -> None:
     ]
     assert len(got) == len(scan) >= 3
     np.testing.assert_allclose(got, scan, rtol=1e-3)
+
+
+def test_texono_branch_floor_bounds_the_rate_vertex() -> None:
+    """rate(s) = s^2 + A (1/2 + s)^2 - C s (1/2 + s) has its minimum below s2_SM + s_floor for every
+    0 <= A <= 1, 0 <= C <= m_e/T_min; and r is NaN (no statement) beyond the floor."""
+    from zprime_atlas.constraints.nue_scattering import T_MIN
+
+    rng = np.random.default_rng(1)
+    a = rng.uniform(0.0, 1.0, 2000)
+    c = rng.uniform(0.0, M_E / T_MIN, 2000)
+    s = np.linspace(-1.0, 1.0, 40001)[:, None]
+    rate = s**2 + a * (0.5 + s) ** 2 - c * s * (0.5 + s)
+    vertex = s[np.argmin(rate, axis=0), 0]
+    assert np.all(vertex <= SIN2_THETA_W_LOW + TX.s_floor + 1e-4)
+    assert TX.s_floor < TX.d_lo < 0 < TX.d_hi
+    # a shift below the floor says nothing
+    mod, eps, m = model("Le-Lmu"), 1e-2, 0.2
+    g = np.geomspace(1e-4, 1e-3, 5)
+    assert np.all(TX.sin2_shift(m, g, mod, eps=eps) < TX.s_floor)
+    assert np.all(np.isnan(TX.ratio(m, g, mod, eps=eps)))

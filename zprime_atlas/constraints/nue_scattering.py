@@ -20,9 +20,20 @@ angle, whatever the reactor spectrum, the recoil window and the efficiency:
 
 with g_e = g_X x_e - eps e (a = x_e - e eps/g_X, b = 0 for eps proportional to g_X; a = x_e,
 b = -e eps for a fixed eps). chi^2 = ((s2_fit - s2_meas)/sigma)^2, r = max(chi^2 - chi^2_SM, 0) /
-Delta chi^2_crit; the shift is linear in p, and the excluded couplings follow in closed form
-(:func:`~zprime_atlas.constraints.solve.quadratic_exclusion_intervals` with no p^2 term). Below 32
-MeV the constraint says nothing (NaN).
+Delta chi^2_crit. Below 32 MeV the constraint says nothing (NaN).
+
+**The other branch.** The measured quantity is a rate, a parabola in s_W^2: in units of the
+recoil-averaged couplings, rate(s) = s^2 + A (1/2 + s)^2 - C s (1/2 + s), A = <(1 - T/E)^2>,
+C = <m_e T/E^2>, with its minimum at s_v = (C/2 - A) / (2 (1 + A - C)). A shift beyond the vertex
+brings the rate back up, to an SM-like rate again at the mirror point (a re-allowed window of
+destructive interference). Without the spectrum and the recoil window A and C are unknown, but
+0 <= A <= 1 and C <= m_e/T_min (E >= T) bound the vertex: s_v <= C_max / (4 (1 - C_max)). With
+recoils T >= T_MIN = 2 MeV (the abstract's Q^2 ~ 3e-6 GeV^2 is T = Q^2/(2 m_e) = 2.9 MeV; 2 MeV is
+the stated assumption), s_v <= 0.086: every shift above S_FLOOR = s_v,max - s2_SM = -0.153 is on the
+monotonic branch, where the s_W^2 test is the rate test. Below S_FLOOR the constraint says nothing
+(r = NaN), so no interference window can be lost: excluded where delta/2 >= d_hi or
+S_FLOOR <= delta/2 <= d_lo, in closed form (the roots of the three thresholds cut g_X > 0 into cells,
+:mod:`~zprime_atlas.constraints.solve`).
 """
 
 from __future__ import annotations
@@ -33,13 +44,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validate import as_coupling, as_mass
-from ..constants import E_CHARGE, G_FERMI, SIN2_THETA_W_LOW
+from ..constants import E_CHARGE, G_FERMI, M_E, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
 from .base import Constraint, ConstraintInfo
-from .solve import delta_chi2_critical, quadratic_exclusion_intervals
+from .solve import _intervals_from_roots, delta_chi2_critical, quadratic_roots
 
-__all__ = ["E_NU_MAX_REACTOR", "M_CONTACT_MIN_NUE", "TEXONO_SIN2", "Texono2010NuE"]
+__all__ = ["E_NU_MAX_REACTOR", "M_CONTACT_MIN_NUE", "TEXONO_SIN2", "T_MIN", "Texono2010NuE"]
 
 _SQRT2_GF: float = math.sqrt(2.0) * G_FERMI
 
@@ -49,6 +60,10 @@ TEXONO_SIN2: dict[str, float] = {"value": 0.251, "stat": 0.031, "syst": 0.024, "
 
 #: Reactor antineutrino energies are below 10 MeV (CONUS, arXiv:2011.00210 abstract) [verified].
 E_NU_MAX_REACTOR: float = 10e-3
+
+#: Assumed lowest recoil energy of TEXONO's events [GeV] (the abstract gives Q^2 ~ 3e-6 GeV^2,
+#: i.e. T ~ 2.9 MeV); it bounds the vertex of the rate parabola (module docstring).
+T_MIN: float = 2e-3
 
 #: Lightest mass at which the contact form holds to 1%: 2 m_e E_max <= 0.01 m^2 (31.97 MeV, rounded up).
 M_CONTACT_MIN_NUE: float = 0.032
@@ -70,9 +85,14 @@ class Texono2010NuE(Constraint):
         self.q2_ref = -TEXONO_SIN2["q2"]
         diff = self.s2_meas - self.s2_sm
         half = math.sqrt(self.dchi2_crit * self.sigma**2 + diff * diff)
-        #: Excluded when the shift Delta s2 = delta/2 is >= d_hi or <= d_lo.
+        #: Excluded when the shift Delta s2 = delta/2 is >= d_hi or in [s_floor, d_lo].
         self.d_hi = diff + half
         self.d_lo = diff - half
+        c_max = M_E / T_MIN
+        #: Largest possible vertex of the rate parabola minus s2_SM: no statement below it.
+        self.s_floor = c_max / (4.0 * (1.0 - c_max)) - self.s2_sm
+        if not self.s_floor < self.d_lo:
+            raise ValueError("the monotonic branch does not reach the lower threshold")
         self.info = ConstraintInfo(
             name="texono_2010_nue",
             title="TEXONO 2010: reactor nubar_e e scattering (sin^2 theta_W, contact regime)",
@@ -86,7 +106,9 @@ class Texono2010NuE(Constraint):
                 f"+ delta/2: compared with the measured {self.s2_meas} +- {self.sigma:.4f} (stat and "
                 f"syst in quadrature) around s_W^2(0) = {self.s2_sm}; Delta chi^2 clipped at 0, crit "
                 f"{self.dchi2_crit:.3f}: excluded when delta/2 >= {self.d_hi:.4f} or <= "
-                f"{self.d_lo:.4f}. No statement below {M_CONTACT_MIN_NUE:g} GeV (needs the reactor "
+                f"{self.d_lo:.4f} (and >= {self.s_floor:.3f}: below it the rate parabola may "
+                "have turned, r = NaN; assumes recoils T >= 2 MeV). "
+                f"No statement below {M_CONTACT_MIN_NUE:g} GeV (needs the reactor "
                 "spectrum and the recoil window, not read here). eps='loop' at q^2 = -3e-6 GeV^2. "
                 "Not verified: TEXONO's tree-level s_W^2 is compared with the MS-bar s_W^2(0) "
                 "(radiative corrections of a few 1e-3 in s_W^2, well inside the error). "
@@ -138,18 +160,40 @@ class Texono2010NuE(Constraint):
         return np.maximum(d * (d + 2.0 * base) / self.sigma**2, 0.0)
 
     def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
-        """r = Delta chi^2 / Delta chi^2_crit."""
+        """r = Delta chi^2 / Delta chi^2_crit; NaN where the shift is below the branch floor."""
         with np.errstate(over="ignore", invalid="ignore"):
             shift = self._shift(m, g, model, mix)
-        return self.delta_chi2(shift) / self.dchi2_crit
+        r = self.delta_chi2(shift) / self.dchi2_crit
+        return np.where(shift >= self.s_floor, r, np.nan)
 
     def _intervals(
         self, m: NDArray, model: Model, mix: Mixing
     ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        """Up to four (lower, upper) pairs of excluded g_X > 0, in closed form."""
+        """Up to four (lower, upper) pairs of excluded g_X > 0, in closed form.
+
+        S(g) = beta (a g^2 + b g); the g-roots of S = d_hi, d_lo and s_floor cut g > 0 into cells
+        in each of which S keeps its side of all three thresholds; a cell is excluded where S >= d_hi
+        or s_floor <= S <= d_lo (below s_floor it is treated as allowed: no statement).
+        """
         a, b = self._p_coefficients(model, mix)
         beta = self._beta(m, model)
-        return quadratic_exclusion_intervals(beta, np.zeros(()), a, b, self.d_lo, self.d_hi, 4)
+        shape = np.broadcast_shapes(np.shape(a), np.shape(b), np.shape(beta))
+        a, b, beta = (np.broadcast_to(np.asarray(z, dtype=np.float64), shape) for z in (a, b, beta))
+        roots = []
+        for d in (self.d_hi, self.d_lo, self.s_floor):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r1, r2 = quadratic_roots(beta * a, beta * b, np.full(shape, -d))
+            roots += [r1, r2]
+        cand = np.stack(roots, axis=-1)
+        floor = self.s_floor
+
+        def s_of(g: NDArray) -> NDArray:
+            s = beta[..., None] * (a[..., None] * g * g + b[..., None] * g)
+            return np.where(s >= floor, s, 0.0)  # below the floor: no statement, never excluded
+
+        return _intervals_from_roots(
+            cand, s_of, np.full(shape, self.d_lo), np.full(shape, self.d_hi), 4
+        )
 
 
 def __dir__() -> list[str]:
