@@ -192,8 +192,9 @@ class B8Measurement:
     source: str
 
 
-#: XENONnT SR0+SR1, arXiv:2408.02877 abstract [verified]: "37 observed events above 0.5 keV" (nuclear
-#: recoil), "measured 8B solar neutrino flux of (4.7 +3.6 -2.3) x 10^6 cm^-2 s^-1".
+#: XENONnT, arXiv:2408.02877 abstract [verified]: "37 observed events above 0.5 keV" (read as
+#: nuclear-recoil energy: the abstract measures nuclear recoils but does not qualify the unit),
+#: "measured 8B solar neutrino flux of (4.7 +3.6 -2.3) x 10^6 cm^-2 s^-1".
 XENONNT_2024 = B8Measurement(
     name="xenonnt_2024_b8",
     experiment="XENONnT",
