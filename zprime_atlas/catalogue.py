@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from .constraints import get, names
 from .constraints.base import Constraint
-from .constraints.recast.discovery import ENV_VAR
 
 __all__ = [
     "KINDS", "CatalogueRow", "choose", "default_names", "describe", "extra_recast_folders", "select",
@@ -132,6 +131,8 @@ def select(
 
 def extra_recast_folders() -> list[str]:
     """The user's recast folders in use (``$ZPRIME_ATLAS_RECASTS``), which every output names."""
+    from .constraints.recast.discovery import ENV_VAR  # the recast machinery loads on first use
+
     return [e.strip() for e in os.environ.get(ENV_VAR, "").split(os.pathsep) if e.strip()]
 
 

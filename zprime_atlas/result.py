@@ -127,6 +127,13 @@ class ScanResult:
         finally:
             writer.close()
 
+    def to_xarray(self) -> Any:
+        """This result as an :class:`xarray.Dataset` with named dimensions (model, mass, mix,
+        coupling); :func:`zprime_atlas.netcdf.write` stores it as a netCDF-4 file."""
+        from . import netcdf
+
+        return netcdf.to_dataset(self)
+
     def summary(self) -> dict[str, Any]:
         """Axes, constraints and allowed fractions as plain data (the body of ``show --json``)."""
         out: dict[str, Any] = {
