@@ -34,6 +34,9 @@ def _builtin_constraints() -> list[Constraint]:
     from .electron_gm2 import ElectronGM2
     from .neff import NeffBBN
     from .nsi import NSIOscillation
+    from .nue_scattering import Texono2010NuE
+    from .reactor_cevns import ConusPlus2025
+    from .solar_cevns import pandax4t_2024_b8, xenonnt_2024_b8
     from .stars import STARS, StellarCooling
     from .trident import CCFRTrident, CHARM2Trident
 
@@ -46,6 +49,10 @@ def _builtin_constraints() -> list[Constraint]:
         CCFRTrident(),
         CHARM2Trident(),
         NeffBBN(),
+        xenonnt_2024_b8(),
+        pandax4t_2024_b8(),
+        ConusPlus2025(),
+        Texono2010NuE(),
         *(StellarCooling(name) for name, _ in STARS),
     ]
 
