@@ -141,7 +141,8 @@ def test_plot_functions_do_not_touch_global_rcparams_and_return_the_caption_as_t
     assert dict(mpl.rcParams) == before
     assert "babar_2014_visible" in artists.regions
     assert artists.ax.get_xlabel() == r"$m_X$ [GeV]"
-    assert isinstance(artists.caption, str) and "90% CL" in artists.caption
+    assert isinstance(artists.caption, str)
+    assert "90% CL" in artists.caption
     assert artists.caption_artist is None  # not drawn into the image by default
     assert artists.figure.texts == []
     plt.close(artists.figure)
@@ -161,6 +162,10 @@ def test_shipped_style_is_applied_in_a_context_and_user_rcparams_are_respected()
         assert mpl.rcParams["font.size"] == 17.0
         ours = plot_mass_coupling(_small_data(["babar_2014_visible"]))
         assert ours.ax.xaxis.label.get_fontsize() < 17.0
+    # the style's fonts stay with the figure after the context (saved later, outside it)
+    assert ours.ax.xaxis.label.get_fontname() == "STIXGeneral"
+    assert ours.ax.xaxis.get_majorticklabels()[0].get_fontname() == "STIXGeneral"
+    assert all(t.tick1line.get_marker() == mpl.lines.TICKUP for t in ours.ax.xaxis.get_minor_ticks())
     plt.close("all")
 
 
@@ -168,7 +173,8 @@ def test_shipped_style_is_applied_in_a_context_and_user_rcparams_are_respected()
 def test_journal_sizes(size: str) -> None:
     artists = plot_mass_coupling(_small_data(["babar_2014_visible"]), size=size)
     assert artists.figure.get_size_inches()[0] == pytest.approx(FIGURE_SIZES[size][0])
-    assert FIGURE_SIZES["single"][0] == 3.4 and FIGURE_SIZES["double"][0] == 7.0
+    assert FIGURE_SIZES["single"][0] == 3.4
+    assert FIGURE_SIZES["double"][0] == 7.0
     plt.close(artists.figure)
 
 
@@ -241,7 +247,8 @@ def test_no_white_line_where_a_constraint_is_silent_at_one_mass() -> None:
     m = np.geomspace(1e-3, 1e-1, 21)
     lo = np.full(m.shape, 1e-5)
     lo[10] = np.nan  # a vetoed window narrower than the grid
-    data = MassCouplingData("B-L", "eps = 0.", m, {"babar_2014_visible": [(lo, np.full(m.shape, np.inf))]},
+    intervals = {"babar_2014_visible": [(lo, np.full(m.shape, np.inf))]}
+    data = MassCouplingData("B-L", "eps = 0.", m, intervals,
                             np.full(m.shape, np.nan), np.full(m.shape, np.nan), "2021",
                             {"babar_2014_visible": 0.9}, {"babar_2014_visible": True})  # fmt: skip
     artists = plot_mass_coupling(data, labels=False)
@@ -270,9 +277,11 @@ def test_no_white_line_where_an_excluded_region_splits() -> None:
 
 def test_upper_limit_data_set_is_an_excluded_region_and_a_band_is_a_band() -> None:
     upper = plot_mass_coupling(_small_data(["babar_2014_visible"], dataset="2025"))
-    assert "gm2_muon" in upper.regions and upper.band is None
+    assert "gm2_muon" in upper.regions
+    assert upper.band is None
     band = plot_mass_coupling(_small_data(["babar_2014_visible"], dataset="2021"))
-    assert band.band is not None and "gm2_muon" not in band.regions
+    assert band.band is not None
+    assert "gm2_muon" not in band.regions
     plt.close("all")
 
 
@@ -301,7 +310,8 @@ def test_titles_follow_the_scan_settings(small_planes) -> None:
     assert mixing_title(free) == "free kinetic mixing"
     artists = plot_alpha_r(free, no_mix)  # order does not matter: each panel names its own
     titles = [a.get_title() for a in artists.figure.axes[:2]]
-    assert titles[0].startswith("free kinetic mixing") and titles[1].startswith("no kinetic mixing")
+    assert titles[0].startswith("free kinetic mixing")
+    assert titles[1].startswith("no kinetic mixing")
     plt.close(artists.figure)
 
 

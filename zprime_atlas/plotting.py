@@ -32,6 +32,7 @@ artists they drew (:class:`PlotArtists`).
 
 from __future__ import annotations
 
+import itertools
 import math
 import textwrap
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -86,7 +87,10 @@ __all__ = [
 STYLE_FILE: Path = Path(__file__).resolve().parent / "data" / "zprime_atlas.mplstyle"
 
 #: The package style as an rcParams dict (the content of :data:`STYLE_FILE`).
-STYLE: dict[str, Any] = dict(mpl.rc_params_from_file(str(STYLE_FILE), use_default_template=False))
+STYLE: dict[str, Any] = {
+    str(k): v
+    for k, v in mpl.rc_params_from_file(str(STYLE_FILE), use_default_template=False).items()
+}
 
 #: Figure sizes [inches] of the journal column widths: single column 3.4 in, double column 7.0 in.
 FIGURE_SIZES: dict[str, tuple[float, float]] = {"single": (3.4, 2.9), "double": (7.0, 4.9)}
@@ -125,7 +129,48 @@ def style_context(style: StyleSpec = "zprime_atlas", size: Size | None = None) -
                        "xtick.labelsize": base, "ytick.labelsize": base,
                        "legend.fontsize": base - 1.5})  # fmt: skip
     with mpl.rc_context(), matplotlib.style.context(styles):
+        if styles:
+            _resolve_font_family()
         yield
+
+
+_GENERIC_FAMILIES = ("serif", "sans-serif", "cursive", "fantasy", "monospace")
+
+
+def _resolve_font_family() -> None:
+    """Replace a generic ``font.family`` (e.g. "serif") by the style's concrete fonts that exist.
+
+    Text keeps its family by name and matplotlib resolves a generic one when the figure is drawn,
+    with the rcParams of that moment: without this, a figure saved after the style context ends
+    would fall back to the default fonts.
+    """
+    from matplotlib import font_manager
+
+    available = {f.name for f in font_manager.fontManager.ttflist}
+    family = mpl.rcParams["font.family"]
+    families = [family] if isinstance(family, str) else list(family)
+    concrete: list[str] = []
+    for name in families:
+        if name in _GENERIC_FAMILIES:
+            concrete += [f for f in mpl.rcParams[f"font.{name}"] if f in available]
+        concrete.append(name)
+    mpl.rcParams["font.family"] = concrete
+
+
+def _finish(fig: Figure) -> None:
+    """Draw once inside the style context: ticks and their labels are created lazily, at the first
+    draw, with the rcParams of that moment (else a later savefig would use the defaults)."""
+    fig.canvas.draw()
+
+
+def _decade_ticks(ax: Axes) -> None:
+    """Log axes with a label at every decade and minor ticks at 2..9 of each, however many decades."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(LogLocator(base=10.0, numticks=40))
+        axis.set_minor_locator(LogLocator(base=10.0, subs=np.arange(2.0, 10.0), numticks=400))
+        axis.set_minor_formatter(NullFormatter())
 
 
 def _label_fontsize(size: Size) -> float:
@@ -180,7 +225,7 @@ FAMILIES: dict[str, Family] = {
                ("#d9822b", "#f6cf9c", "#e89c4f", "#fbe2c2", "#b5651d", "#f0b673", "#8c5a2b",
                 "#c9935a"), "#4d2a06"),
         Family("cosmology", "cosmology",
-               ("#2a9d8f", "#9bd8cf", "#56b9ab"), "#0b3d37"),
+               ("#2a9d8f", "#72c2b6", "#a9ddd5"), "#0b3d37"),
         Family("stars", "stars",
                ("#c2478f", "#f0b3d6", "#d977b1", "#f8d4e8", "#a0306f"), "#4a0f32"),
         Family("g-2", "$g-2$",
@@ -364,7 +409,7 @@ class MassCouplingData:
 
 def mass_coupling_data(
     model: Model,
-    masses: ArrayLike = None,
+    masses: ArrayLike | None = None,
     eps: ArrayLike | str | None = None,
     eps_over_g: ArrayLike | None = None,
     loop_scale: float | None = None,
@@ -469,7 +514,7 @@ def _links(columns: Columns) -> list[tuple[int, int]]:
     constraint is silent (a vetoed window narrower than the grid: no white line is drawn for it)."""
     speak = [i for i, c in enumerate(columns) if c is not None]
     out = []
-    for a, b in zip(speak[:-1], speak[1:], strict=True):
+    for a, b in itertools.pairwise(speak):
         if b - a == 1 or (b - a == 2 and columns[a + 1] is None):
             out.append((a, b))
     return out
@@ -553,7 +598,8 @@ def _shape(lm: NDArray[np.float64], columns: Columns, y0: float, y1: float) -> _
     joined_left: dict[int, set[int]] = {}
     for a, b in _links(columns):
         left, right = columns[a], columns[b]
-        assert left is not None and right is not None
+        assert left is not None
+        assert right is not None
         p, e, ul, ur = _cell_pieces(float(lm[a]), float(lm[b]), left, right)
         polys += p
         edges += e
@@ -587,7 +633,8 @@ def _path(shape: _Shape) -> MplPath:
     for poly in shape.polys:
         pts = [(10.0**x, 10.0**y) for x, y in poly]
         verts += [*pts, pts[0]]
-        codes += [MplPath.MOVETO] + [MplPath.LINETO] * (len(pts) - 1) + [MplPath.CLOSEPOLY]
+        codes += [int(MplPath.MOVETO)] + [int(MplPath.LINETO)] * (len(pts) - 1)
+        codes.append(int(MplPath.CLOSEPOLY))
     if not verts:
         return MplPath(np.zeros((0, 2)))
     return MplPath(np.array(verts), np.array(codes, dtype=np.uint8))
@@ -663,6 +710,7 @@ def _box_cells(r: _Raster, cx: float, cy: float, w: float, h: float, angle: floa
     """Raster cells under a label box centred at cell (cx, cy), w x h points, rotated; None if it
     leaves the view."""
     c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    margin = 2.5 / min(r.pt)  # keep labels 2.5 pt off the frame
     nu = max(3, int(w / (2 * r.pt[0])) + 2)
     nv = max(2, int(h / (2 * r.pt[1])) + 2)
     cells = []
@@ -670,7 +718,7 @@ def _box_cells(r: _Raster, cx: float, cy: float, w: float, h: float, angle: floa
         for v in np.linspace(-(h / 2 + pad / 2), h / 2 + pad / 2, nv):
             px = cx + (u * c - v * s) / r.pt[0]
             py = cy + (u * s + v * c) / r.pt[1]
-            if not (0 <= px < r.nx and 0 <= py < r.ny):
+            if not (margin <= px < r.nx - margin and margin <= py < r.ny - margin):
                 return None
             cells.append((int(py), int(px)))
     return cells
@@ -707,7 +755,7 @@ def _place(
     if region.label_position is not None:
         m, g = region.label_position
         x, y = math.log10(m), math.log10(g)
-        iy, ix = r.cell(x, y)
+        _, ix = r.cell(x, y)
         angle = _edge_angle(r, full, ix, w / 2) if 0 <= ix < r.nx else 0.0
         return _Placed(x, y, angle, True)
     rows, cols = np.nonzero(visible)
@@ -732,23 +780,25 @@ def _place(
             if inside >= 0.97 and not any(occupied[c] for c in cells):
                 _mark(occupied, cells)
                 return _Placed(float(r.xs[cx]), float(r.ys[cy]), a, True)
-    # outside: below the strongest point, in space no region covers
-    for dy in range(1, int(4 * h / r.pt[1])):
-        cy = low - dy - h / (2 * r.pt[1])
-        cells = _box_cells(r, ax_col + 0.5, cy, w, h, 0.0)
-        if cells is None:
-            break
-        if all(free[c] and not occupied[c] for c in cells):
-            _mark(occupied, cells)
-            iy = int(cy)
-            return _Placed(float(r.xs[int(ax_col)]), float(r.y0 + (iy + 0.5) * (r.y1 - r.y0) / r.ny),
-                           0.0, False)  # fmt: skip
+    # outside: the free spot (no region, no label) nearest the strongest point, label horizontal
+    free_rows, free_cols = np.nonzero(free & ~occupied)
+    if free_rows.size:
+        reach = 40.0  # points
+        d = np.hypot((free_cols - ax_col) * r.pt[0], (free_rows - (low - h / (2 * r.pt[1]))) * r.pt[1])
+        near = np.flatnonzero(d < reach)
+        for n in near[np.argsort(d[near])][::max(1, step)][:600]:
+            cy, cx = int(free_rows[n]), int(free_cols[n])
+            cells = _box_cells(r, cx + 0.5, cy + 0.5, w, h, 0.0)
+            if cells is not None and all(free[c] and not occupied[c] for c in cells) and \
+                    all(free[c] for c in (_box_cells(r, cx + 0.5, cy + 0.5, w, h, 0.0, pad=3.0) or [])):
+                _mark(occupied, cells)
+                return _Placed(float(r.xs[cx]), float(r.ys[cy]), 0.0, False)
     return None
 
 
 def _mark(occupied: NDArray[np.bool_], cells: list[tuple[int, int]]) -> None:
-    for iy, ix in cells:
-        occupied[max(0, iy - 1) : iy + 2, max(0, ix - 1) : ix + 2] = True
+    for iy, ix in cells:  # with a 2-cell (about 2.4 pt) margin around the label
+        occupied[max(0, iy - 2) : iy + 3, max(0, ix - 2) : ix + 3] = True
 
 
 @dataclass
@@ -814,14 +864,18 @@ def _regions(data: MassCouplingData, y0: float, y1: float, combine_families: set
     return out
 
 
-def _colour(regions: list[_Region]) -> None:
-    """Member colours: a family's shades in drawing order (alternating lightness)."""
+def _colour(regions: list[_Region], visible: Mapping[str, NDArray[np.bool_]]) -> None:
+    """Member colours: a family's shades (alternating lightness) in drawing order, given to the
+    visible regions first, so that neighbours on the page differ."""
     count: dict[str, int] = {}
-    for reg in regions:
+    for reg in sorted(regions, key=lambda r: -int(visible[r.key].sum())):  # the largest first
         fam = FAMILIES[reg.family]
         j = count.get(reg.family, 0)
         count[reg.family] = j + 1
-        reg.colour = fam.shades[0] if reg.key.startswith("family:") else fam.shades[j % len(fam.shades)]
+        # the largest visible region of a family gets its light shade (a pale background for the
+        # band and the labels), the next its dark one, then alternating
+        order = [1, 0, *range(2, len(fam.shades))]
+        reg.colour = fam.shades[order[j % len(order)]]
         reg.edge = fam.edge
 
 
@@ -862,6 +916,8 @@ def plot_mass_coupling(
         ax.set_yscale("log")
         ax.set_xlim(float(m.min()), float(m.max()))
         ax.set_ylim(g0, g1)
+        _decade_ticks(ax)
+        ax.set_axisbelow(False)  # ticks (zorder 2.5) above the opaque regions (1 - 2) and the band
         ax.set_xlabel(r"$m_X$ [GeV]")
         ax.set_ylabel(r"$g_X$")
         if title is not False:
@@ -874,7 +930,9 @@ def plot_mass_coupling(
             lower = np.clip(data.g_low, g0, g1)
             artists.band = ax.fill_between(
                 m, lower, np.clip(data.g_high, g0, g1), where=band_ok, facecolor="#f5c518",
-                edgecolor="black", lw=0.9, zorder=50, label=_band_label(data.dataset),
+                edgecolor="black", lw=0.9, zorder=2.2, label=_band_label(data.dataset),
+                # dark stripes: the band stays distinct from pale fills in greyscale
+                hatch="//////", hatchcolor="#9a7b00",
             )  # fmt: skip
             ax.legend(loc="lower right", handlelength=1.6, borderaxespad=0.6)
         fig.canvas.draw()  # fixes the layout, so label sizes and the axes box are final
@@ -885,16 +943,18 @@ def plot_mass_coupling(
         fontsize = _label_fontsize(size)
         reserved = np.zeros((raster.ny, raster.nx), dtype=bool)
         if artists.band is not None:
-            band_cols: Columns = [[(math.log10(max(lo, g0)), math.log10(min(hi, g1)))]
-                                  if ok and hi > g0 else None
-                                  for lo, hi, ok in zip(data.g_low, data.g_high, band_ok, strict=True)]  # fmt: skip
+            band_cols: Columns = [
+                [(math.log10(max(lo, g0)), math.log10(min(hi, g1)))] if ok and hi > g0 else None
+                for lo, hi, ok in zip(data.g_low, data.g_high, band_ok, strict=True)
+            ]
             reserved |= raster.mask(band_cols)
             legend = ax.get_legend()
             if legend is not None:
                 lb = legend.get_window_extent()
                 sx, sy = raster.nx / bbox.width, raster.ny / bbox.height
-                reserved[max(0, int((lb.y0 - bbox.y0) * sy) - 1) : int((lb.y1 - bbox.y0) * sy) + 2,
-                         max(0, int((lb.x0 - bbox.x0) * sx) - 1) : int((lb.x1 - bbox.x0) * sx) + 2] = True  # fmt: skip
+                rows = slice(max(0, int((lb.y0 - bbox.y0) * sy) - 1), int((lb.y1 - bbox.y0) * sy) + 2)
+                cols = slice(max(0, int((lb.x0 - bbox.x0) * sx) - 1), int((lb.x1 - bbox.x0) * sx) + 2)
+                reserved[rows, cols] = True
 
         overrides = dict(label_positions or {})
         combined: set[str] = set(FAMILIES) if combine == "family" else set()
@@ -905,12 +965,12 @@ def plot_mass_coupling(
                     reg.label_position = overrides[reg.key]
             masks = {reg.key: raster.mask(reg.columns) for reg in regions}
             regions.sort(key=lambda reg: (int(masks[reg.key].sum()), reg.key))  # weakest first
-            _colour(regions)
             covered = np.zeros((raster.ny, raster.nx), dtype=bool)
             visible: dict[str, NDArray[np.bool_]] = {}
             for reg in reversed(regions):  # the top of the stack first
                 visible[reg.key] = masks[reg.key] & ~covered
                 covered |= masks[reg.key]
+            _colour(regions, visible)
             placed: dict[str, _Placed] = {}
             missing: list[_Region] = []
             if labels:
@@ -929,8 +989,9 @@ def plot_mass_coupling(
                         placed[reg.key] = spot
             if combine != "auto" or not missing:
                 break
+            # a family whose labels collide: at least two of its members found no room
             crowded = {reg.family for reg in missing
-                       if sum(r.family == reg.family for r in regions) > 1}  # fmt: skip
+                       if sum(r.family == reg.family for r in missing) > 1}  # fmt: skip
             if not crowded - combined:
                 break
             combined |= crowded
@@ -938,10 +999,10 @@ def plot_mass_coupling(
         for z, reg in enumerate(regions):
             shape = _shape(lm, reg.columns, y0, y1)
             patch = PathPatch(_path(shape), facecolor=reg.colour, edgecolor="none", lw=0,
-                              zorder=2 + z * 0.01)  # fmt: skip
+                              zorder=1 + z / (len(regions) + 1))  # fmt: skip
             ax.add_patch(patch)
             segs = [[(10.0**a[0], 10.0**a[1]), (10.0**b[0], 10.0**b[1])] for a, b in shape.edges]
-            lines = LineCollection(segs, colors=reg.edge, linewidths=0.7, zorder=2 + z * 0.01 + 0.005,
+            lines = LineCollection(segs, colors=reg.edge, linewidths=0.7, zorder=1 + (z + 0.5) / (len(regions) + 1),
                                    capstyle="round", joinstyle="round")  # fmt: skip
             ax.add_collection(lines, autolim=False)
             artists.regions[reg.key] = [patch, lines]
@@ -958,7 +1019,7 @@ def plot_mass_coupling(
             artists.labels[reg.key] = ax.text(
                 10.0**spot.x, 10.0**spot.y, reg.label, fontsize=fontsize, color=colour,
                 rotation=spot.angle, rotation_mode="anchor", ha="center", va="center",
-                zorder=60, clip_on=True,
+                zorder=3, clip_on=True,
             )  # fmt: skip
             artists.label_positions[reg.key] = (10.0**spot.x, 10.0**spot.y, spot.angle)
         artists.unlabelled = [m_ for reg in regions if reg.key not in placed
@@ -967,6 +1028,7 @@ def plot_mass_coupling(
         if caption:
             artists.caption_artist = fig.text(0.01, 0.0, "\n".join(textwrap.wrap(artists.caption, 150)),
                                               ha="left", va="top", fontsize=fontsize)  # fmt: skip
+        _finish(fig)
         return artists
 
 
@@ -1034,14 +1096,15 @@ def _caption(data: MassCouplingData, artists: PlotArtists) -> str:
         by_cl.setdefault(f"{cl:.0%}", []).append(_plain(pretty_name(name)))
     d = _gm2.dataset(data.dataset)
     parts = [
-        f"Excluded regions in the (m_X, g_X) plane of {data.model_name} ({_plain(_mixing_text(data.mixing))}), "
+        f"Excluded regions in the (m_X, g_X) plane of {data.model_name} "
+        f"({_plain(_mixing_text(data.mixing))}), "
         "each at its experiment's CL ("
         + "; ".join(f"{cl} CL: " + ", ".join(names) for cl, names in sorted(by_cl.items()))
         + "). Opaque fills are stacked by strength (the strongest limit on top)."
     ]
     if d.kind == "band":
-        parts.append(f"Yellow band: the coupling that explains the {d.name} (g-2)_mu value "
-                     f"Delta a_mu = {d.delta * 1e11:.0f}({d.sigma * 1e11:.0f})e-11 within 2 sigma.")  # fmt: skip
+        parts.append(f"Yellow band: the coupling that explains the {d.name} (g-2)_mu value Delta a_mu "
+                     f"= {d.delta * 1e11:.0f}({d.sigma * 1e11:.0f})e-11 within 2 sigma.")  # fmt: skip
     else:
         parts.append(f"(g-2)_mu {d.name} is an upper limit (95% CL): the region above it is excluded.")
     for fam, members in artists.envelopes.items():
@@ -1146,9 +1209,13 @@ _HATCHES = ("////", "\\\\\\\\", "xxxx", "....", "||||", "----", "++++", "oo", "/
 def _smooth_categories(cat: NDArray[np.int64], values: Sequence[int], zoom: int) -> NDArray[np.int64]:
     """Categories on a ``zoom`` times finer grid: bilinear interpolation of each category's
     indicator, then the largest (smooth boundaries instead of grid steps)."""
+    from scipy.ndimage import gaussian_filter
     from scipy.ndimage import zoom as _zoom
 
-    stack = np.stack([_zoom((cat == v).astype(float), zoom, order=1, mode="nearest") for v in values])
+    # bilinear upsampling, then a light blur of about a third of a grid cell: diagonal boundaries
+    # lose their staircase, one-cell regions survive
+    stack = np.stack([gaussian_filter(_zoom((cat == v).astype(float), zoom, order=1, mode="nearest"),
+                                      0.35 * zoom, mode="nearest") for v in values])  # fmt: skip
     return np.asarray(np.asarray(values)[np.argmax(stack, axis=0)], dtype=np.int64)
 
 
@@ -1221,19 +1288,22 @@ def plot_alpha_r(
                     hatched = ax.contourf(fx, fy, ind, levels=[0.5, 1.5], colors="none",
                                           hatches=[hatch[names[v]]], zorder=2)  # fmt: skip
                     dark = _luminance(colour[names[v]]) < 0.5
-                    hatched.set_edgecolor("white" if dark else FAMILIES[constraint_family(names[v])].edge)
+                    edge = FAMILIES[constraint_family(names[v])].edge
+                    hatched.set_edgecolor("white" if dark else edge)
                     hatched.set_linewidth(0.0)
-                    ax.contour(fx, fy, ind, levels=[0.5], colors=["#333333"], linewidths=0.4, zorder=3)
+                    ax.contour(fx, fy, ind, levels=[0.5], colors=["#333333"], linewidths=0.4, zorder=2.1)
             allowed = (fine == -1).T.astype(float)
             if allowed.any():
-                ax.contour(fx, fy, allowed, levels=[0.5], colors="black", linewidths=1.1, zorder=4)
+                ax.contour(fx, fy, allowed, levels=[0.5], colors="black", linewidths=1.1, zorder=2.2)
             ax.set_xlim(extent[0], extent[1])
             ax.set_ylim(extent[2], extent[3])
+            ax.set_axisbelow(False)
             ax.set_xlabel(r"$\alpha/\pi$")
             ax.set_ylabel(r"$R$")
             ax.set_title(f"{mixing_title(res)}: {100 * res.allowed_fraction(mass_index=0):.1f}% allowed")
-        handles = [Patch(facecolor="white", edgecolor="black", lw=1.0, label="g-2 solution allowed"),
-                   Patch(facecolor="#e4e4e4", edgecolor="none", label="no muon coupling")]  # fmt: skip
+        handles = [Patch(facecolor="white", edgecolor="black", lw=1.0, label="g-2 solution allowed")]
+        if any(np.any(_closing_constraint(res) == -2) for res in panels):
+            handles.append(Patch(facecolor="#e4e4e4", edgecolor="none", label="no muon coupling"))
         for name in names:
             handles.append(Patch(facecolor=colour[name], hatch=hatch[name],
                                  edgecolor=FAMILIES[constraint_family(name)].edge, lw=0.4,
@@ -1264,6 +1334,7 @@ def plot_alpha_r(
             parts.append("Inputs not yet verified against the papers: "
                          + ", ".join(_plain(u) for u in unverified) + ".")  # fmt: skip
         artists.caption = " ".join(parts)
+        _finish(fig)
         return artists
 
 
@@ -1428,6 +1499,7 @@ def plot_survey(
             parts.append("Inputs not yet verified against the papers: "
                          + ", ".join(_plain(u) for u in unverified) + ".")  # fmt: skip
         artists.caption = " ".join(parts)
+        _finish(fig)
         return artists
 
 
@@ -1460,9 +1532,10 @@ def plot_scan(result: ScanResult, ax: Axes | None = None, **kwargs: Any) -> Plot
         ax.set_yscale("log")
         ax.set_xlabel(r"$m_X$ [GeV]")
         ax.set_ylabel(r"$g_X$")
-        ax.set_title(f"{_tex_model(str(result.models.name or result.labels[0]))}, {mixing_title(result)}:"
-                     " white = allowed by every constraint")  # fmt: skip
+        name = _tex_model(str(result.models.name or result.labels[0]))
+        ax.set_title(f"{name}, {mixing_title(result)}: white = allowed by every constraint")
         out = PlotArtists(fig, ax, band=band)
         out.caption = (f"Allowed fraction {result.allowed_fraction():.3g} ("
                        "share of masses where some g_X of the axis is allowed for some mixing value).")
+        _finish(fig)
         return out
