@@ -222,6 +222,19 @@ def test_label_position_override() -> None:
     plt.close(artists.figure)
 
 
+def test_constraint_info_label_position_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from zprime_atlas import constraints
+
+    c = constraints.get("borexino")
+    monkeypatch.setattr(c, "info", dataclasses.replace(c.info, label_position=(0.02, 1e-3)))
+    artists = plot_mass_coupling(_small_data(["borexino"]))
+    m, g, _angle = artists.label_positions["borexino"]
+    assert (m, g) == pytest.approx((0.02, 1e-3))
+    plt.close(artists.figure)
+
+
 def test_recast_label_position_is_optional_and_checked(tmp_path: Path) -> None:
     source = (ROOT / "recasts" / "babar_2014_visible.toml").read_text()
     (tmp_path / "babar_2014_visible.csv").write_text(

@@ -152,9 +152,18 @@ def _resolve_font_family() -> None:
     concrete: list[str] = []
     for name in families:
         if name in _GENERIC_FAMILIES:
-            concrete += [f for f in mpl.rcParams[f"font.{name}"] if f in available]
+            concrete += [f for f in _generic_fonts(name) if f in available]
         concrete.append(name)
     mpl.rcParams["font.family"] = concrete
+
+
+def _generic_fonts(name: str) -> list[str]:
+    """The rcParams font list of a generic family (font.serif, font.sans-serif, ...)."""
+    rc = mpl.rcParams
+    lists = {"serif": rc["font.serif"], "sans-serif": rc["font.sans-serif"],
+             "cursive": rc["font.cursive"], "fantasy": rc["font.fantasy"],
+             "monospace": rc["font.monospace"]}  # fmt: skip
+    return [str(f) for f in lists.get(name, [])]
 
 
 def _finish(fig: Figure) -> None:
@@ -169,7 +178,8 @@ def _decade_ticks(ax: Axes) -> None:
 
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_locator(LogLocator(base=10.0, numticks=40))
-        axis.set_minor_locator(LogLocator(base=10.0, subs=np.arange(2.0, 10.0), numticks=400))
+        axis.set_minor_locator(LogLocator(base=10.0, subs=[2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+                                          numticks=400))
         axis.set_minor_formatter(NullFormatter())
 
 
@@ -755,8 +765,11 @@ def _place(
     if region.label_position is not None:
         m, g = region.label_position
         x, y = math.log10(m), math.log10(g)
-        _, ix = r.cell(x, y)
+        iy, ix = r.cell(x, y)
         angle = _edge_angle(r, full, ix, w / 2) if 0 <= ix < r.nx else 0.0
+        cells = _box_cells(r, ix + 0.5, iy + 0.5, w, h, angle)
+        if cells is not None:  # other labels keep clear of a fixed one
+            _mark(occupied, cells)
         return _Placed(x, y, angle, True)
     rows, cols = np.nonzero(visible)
     if rows.size == 0:
@@ -1002,8 +1015,9 @@ def plot_mass_coupling(
                               zorder=1 + z / (len(regions) + 1))  # fmt: skip
             ax.add_patch(patch)
             segs = [[(10.0**a[0], 10.0**a[1]), (10.0**b[0], 10.0**b[1])] for a, b in shape.edges]
-            lines = LineCollection(segs, colors=reg.edge, linewidths=0.7, zorder=1 + (z + 0.5) / (len(regions) + 1),
-                                   capstyle="round", joinstyle="round")  # fmt: skip
+            lines = LineCollection(segs, colors=reg.edge, linewidths=0.7, capstyle="round",
+                                   joinstyle="round")  # fmt: skip
+            lines.set_zorder(1 + (z + 0.5) / (len(regions) + 1))  # just above its own fill
             ax.add_collection(lines, autolim=False)
             artists.regions[reg.key] = [patch, lines]
             artists.order.append(reg.key)

@@ -87,14 +87,14 @@ class ConstraintInfo:
     #: Display label and plot family (recast files may set them; "" = the plotting defaults).
     label: str = ""
     family: str = ""
-    #: (mass [GeV], g_X) where plots put the label; None: placed automatically near the region's
-    #: strongest point (recast files: ``label_position = [m, g]``).
-    label_position: tuple[float, float] | None = None
     #: "published" or "superseded"; superseded constraints are not in names()/all() by default.
     status: str = "published"
     supersedes: tuple[str, ...] = ()
     #: Model whose coupling the published numbers limit (recasts), "" otherwise.
     reference: str = ""
+    #: (mass [GeV], g_X) where plots put the label; None: placed automatically near the region's
+    #: strongest point (recast files: ``label_position = [m, g]``).
+    label_position: tuple[float, float] | None = None
 
 
 Intervals = list[tuple[NDArray[np.float64], NDArray[np.float64]]]
