@@ -1453,7 +1453,7 @@ def plot_survey(
         if ax is None:
             n_panels = 2 if len(rows) > 24 else 1
             per = math.ceil(len(rows) / n_panels)
-            height = max(2.2, 0.105 * per + 1.3)
+            height = max(2.2, 0.118 * per + 1.3)
             fig, axs_arr = plt.subplots(1, n_panels, figsize=(width, height), squeeze=False,
                                         layout="constrained")  # fmt: skip
             axs = list(axs_arr[0])
