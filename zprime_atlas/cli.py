@@ -450,7 +450,8 @@ def cmd_show(args: argparse.Namespace) -> int:
           f"{max(summary['masses']):g} GeV), {len(summary['mix_values'])} {summary['mix_kind']} "
           f"values, {summary['n_couplings']} couplings; g-2 data {summary['dataset']}")  # fmt: skip
     print("constraints: " + ", ".join(summary["constraints"]))
-    print(f"allowed fraction (some coupling of the band allowed): {summary['allowed_fraction']:.4g}")
+    print(f"allowed fraction (models x masses allowed for some mixing and some coupling of the band): "
+          f"{summary['allowed_fraction']:.4g}")
     if "viable" in summary:
         viable = summary["viable"]
         print(f"viable models: {summary['n_viable']} (every search covering the mass speaks); "

@@ -94,9 +94,13 @@ class ScanResult:
         """Allowed for some mixing value (and some coupling of the band), per (model, mass)."""
         return np.any(self.allowed_in_band, axis=-1)
 
-    def allowed_fraction(self) -> float:
-        """Fraction of (model, mass, mix) points where some coupling is allowed."""
-        return float(np.mean(self.allowed_in_band))
+    def allowed_fraction(self, mass_index: int | None = None) -> float:
+        """The *allowed fraction*: the share of (model, mass) points at which, for some mixing value,
+        some coupling of the band (or of the explicit g_X axis) is allowed by every constraint, i.e.
+        the mean of :meth:`best_mix`; at one mass with ``mass_index``. This one definition is what
+        ``scan`` prints, ``show`` reports and the alpha-R figure's titles and JSON state."""
+        best = self.best_mix()
+        return float(np.mean(best if mass_index is None else best[:, mass_index]))
 
     def save(self, path: str | Path, overwrite: bool = False) -> None:
         """Write this result as an HDF5 scan file (format: :mod:`zprime_atlas.store`); an existing
