@@ -332,5 +332,6 @@ def test_cite_prints_full_entries_where_known(capsys: pytest.CaptureFixture[str]
     assert code == 0, err
     assert out.startswith("@software{zprime_atlas")
     assert "Andreas, Sarah and Niebuhr, Carsten and Ringwald, Andreas" in out  # full record
-    assert "eprint = {1707.09279}" in out  # Borexino: no full record, an honest stub
+    assert 'eprint = "1707.09279"' in out  # Borexino Phase-II: a full record (references_extra.bib)
+    assert "eprint = {1504.00711}" in out  # a source with no record still gets the honest stub
     assert "complete it from INSPIRE" in out

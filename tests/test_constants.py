@@ -145,3 +145,43 @@ def test_fermion_masses_for_loops_and_thresholds():
     # Darkcast constituent-like quark masses (arXiv:1801.04847): u, d 0.33, s 0.5, c 1.5, b 4.8.
     assert [c.FERMION_MASS[q] for q in ("u", "d", "s", "c", "b")] == [0.33, 0.33, 0.5, 1.5, 4.8]
     assert c.FERMION_MASS["t"] == pytest.approx(172.5, abs=1.5)  # PDG top mass, GeV
+
+
+def test_snapshot_is_what_scipy_and_particle_give() -> None:
+    # data/constants/reference_values.json is a snapshot of scipy.constants and the `particle` PDG
+    # table (start-up cost, reproducibility); with the snapshot's versions installed it must equal a
+    # fresh read exactly, and with other versions agree to the precision those tables change by.
+    import importlib.util
+    import json
+    from importlib import resources
+
+    path = resources.files("zprime_atlas").joinpath("data", "constants", "generate.py")
+    spec = importlib.util.spec_from_file_location("constants_generate", str(path))
+    assert spec is not None
+    assert spec.loader is not None
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    fresh = generate.read()
+    folder = resources.files("zprime_atlas").joinpath("data", "constants")
+    shipped = json.loads(folder.joinpath("reference_values.json").read_text())
+    same_versions = (fresh["scipy_version"], fresh["particle_version"]) == (
+        shipped["scipy_version"], shipped["particle_version"])  # fmt: skip
+    for table in ("codata", "codata_physical_constants", "pdg_mass_MeV", "pdg_width_MeV"):
+        assert fresh[table].keys() == shipped[table].keys()
+        for key, value in shipped[table].items():
+            if same_versions:
+                assert fresh[table][key] == value, (table, key)
+            else:  # another CODATA edition or PDG year: small shifts only
+                tol = 1e-6 if table.startswith("codata") else 2e-2
+                assert fresh[table][key] == pytest.approx(value, rel=tol), (table, key)
+
+
+def test_importing_the_package_does_not_import_scipy_or_particle() -> None:
+    # start-up cost: scipy.constants, scipy.interpolate and the PDG table load on first use only
+    import subprocess
+    import sys
+
+    heavy = "('scipy', 'particle', 'scipy.interpolate', 'tqdm')"
+    code = f"import sys, zprime_atlas; print(sorted(m for m in {heavy} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -11,7 +12,14 @@ from hypothesis import strategies as st
 
 from zprime_atlas import constraints
 from zprime_atlas.constants import G_FERMI, Y_N_EARTH
-from zprime_atlas.constraints.nsi import NSIOscillation, earth_nsi, load_inputs, model_direction
+from zprime_atlas.constraints import nsi as nsi_module
+from zprime_atlas.constraints.nsi import (
+    NSIOscillation,
+    SolarChi2,
+    earth_nsi,
+    load_inputs,
+    model_direction,
+)
 from zprime_atlas.models import Model, model
 
 NSI = constraints.get("nsi_oscillation")
@@ -100,6 +108,25 @@ def test_table_agrees_with_the_direct_calculation() -> None:
     assert np.median(err) < 0.01
     assert np.quantile(err, 0.9) < 0.1
     assert err.max() < 1.0
+
+
+def test_shipped_solar_tables_equal_a_fresh_computation() -> None:
+    # data/nsi/solar_chi2_tables.npz is derived data: the package uses it only when its fingerprint
+    # matches the inputs, and it must be what the code computes from them, bit for bit.
+    for solutions in ("both", "LMA"):
+        stored = nsi_module._stored_table(SolarChi2.fingerprint(NSI.inputs, solutions), solutions)
+        assert stored is not None, f"the shipped {solutions} table does not match the inputs"
+        np.testing.assert_array_equal(stored, SolarChi2(NSI.inputs, solutions)._tabulate())
+
+
+def test_other_inputs_do_not_use_the_shipped_table(tmp_path) -> None:
+    text = resources.files("zprime_atlas").joinpath("data", "nsi", "oscillation_inputs.toml").read_text()
+    assert "p_ee = 0.51" in text
+    path = tmp_path / "inputs.toml"
+    path.write_text(text.replace("p_ee = 0.51", "p_ee = 0.55", 1))
+    changed = load_inputs(path)
+    assert changed.solar != NSI.inputs.solar
+    assert nsi_module._stored_table(SolarChi2.fingerprint(changed, "both"), "both") is None
 
 
 def test_contact_limit_scales_with_the_mass() -> None:

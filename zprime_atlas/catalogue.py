@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from .constraints import get, names
 from .constraints.base import Constraint
-from .constraints.recast.discovery import ENV_VAR
 
 __all__ = [
     "KINDS", "CatalogueRow", "choose", "default_names", "describe", "extra_recast_folders", "select",
@@ -35,6 +34,10 @@ _BUILTIN: dict[str, tuple[str, str, str]] = {
     "charm2_trident": ("CHARM-II", "neutrino", "1990"),
     "coherent_csi_2017": ("COHERENT", "neutrino", "2017"),
     "nsi_oscillation": ("oscillations", "neutrino", "2024"),
+    "xenonnt_2024_b8": ("XENONnT", "neutrino", "2024"),
+    "pandax4t_2024_b8": ("PandaX-4T", "neutrino", "2024"),
+    "conusplus_2025": ("CONUS+", "neutrino", "2025"),
+    "texono_2010_nue": ("TEXONO", "neutrino", "2010"),
     "gm2_electron_cs": ("(g-2)_e Cs", "g-2", ""),
     "gm2_electron_rb": ("(g-2)_e Rb", "g-2", ""),
     "neff_bbn": ("Planck 2018 N_eff", "cosmology", "2018"),
@@ -128,6 +131,8 @@ def select(
 
 def extra_recast_folders() -> list[str]:
     """The user's recast folders in use (``$ZPRIME_ATLAS_RECASTS``), which every output names."""
+    from .constraints.recast.discovery import ENV_VAR  # the recast machinery loads on first use
+
     return [e.strip() for e in os.environ.get(ENV_VAR, "").split(os.pathsep) if e.strip()]
 
 

@@ -35,6 +35,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import catalogue, constraints, engine, export, gm2, references, store
+from ._validate import as_mass
 from ._version import __version__
 from .constants import FERMIONS
 from .models import GENERATORS, Model, alpha_r, generator_label
@@ -78,7 +79,10 @@ def _parse_masses(texts: Sequence[str]) -> np.ndarray:
     for t, m in zip(texts, masses, strict=True):
         if not math.isfinite(m) or m <= 0:
             raise CLIError(f"mass {t} is not a positive finite number of GeV")
-    return np.array(masses)
+    try:
+        return as_mass(masses, "mass")
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def _parse_eps(text: str) -> float | str:
@@ -334,6 +338,7 @@ def _masses_from_args(args: argparse.Namespace) -> np.ndarray:
     if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
         raise CLIError(f"--mass-min {args.mass_min} and --mass-max {args.mass_max} must satisfy "
                        "0 < min < max (GeV)")  # fmt: skip
+    _parse_masses([args.mass_min, args.mass_max])
     return np.geomspace(lo, hi, _count(args, "--n-mass", high=10**6))
 
 
@@ -465,6 +470,7 @@ def cmd_scan_mass_coupling(args: argparse.Namespace) -> int:
         raise CLIError(
             f"mass range {args.mass_min} - {args.mass_max} GeV is not increasing and positive"
         )
+    _parse_masses([args.mass_min, args.mass_max])
     g_lo = _float(args.g_min, "--g-min")
     g_hi = _float(args.g_max, "--g-max")
     if not (0 < g_lo < g_hi and math.isfinite(g_hi)):
@@ -542,7 +548,8 @@ def cmd_show(args: argparse.Namespace) -> int:
           f"{max(summary['masses']):g} GeV), {len(summary['mix_values'])} {summary['mix_kind']} "
           f"values, {summary['n_couplings']} couplings; g-2 data {summary['dataset']}")  # fmt: skip
     print("constraints: " + ", ".join(summary["constraints"]))
-    print(f"allowed fraction (some coupling of the band allowed): {summary['allowed_fraction']:.4g}")
+    print(f"allowed fraction (models x masses allowed for some mixing and some coupling of the band): "
+          f"{summary['allowed_fraction']:.4g}")
     if "viable" in summary:
         viable = summary["viable"]
         print(f"viable models: {summary['n_viable']} (every search covering the mass speaks); "
@@ -604,6 +611,7 @@ def cmd_plot_model(args: argparse.Namespace) -> int:
     if not (0 < lo < hi and math.isfinite(hi)):
         raise CLIError(f"--mass-min {args.mass_min} and --mass-max {args.mass_max} must satisfy "
                        "0 < min < max (GeV)")  # fmt: skip
+    _parse_masses([args.mass_min, args.mass_max])
     names = [c.name for c in _chosen(args, default="all")]
     masses = np.geomspace(lo, hi, _count(args, "--n-mass", high=10**6))
     data = mass_coupling_data(model, masses, eps=eps, loop_scale=loop_scale, constraints=names,

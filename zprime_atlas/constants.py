@@ -1,9 +1,13 @@
 """Physical constants in GeV units, each defined once with its source.
 
 CODATA values come from :mod:`scipy.constants`; particle masses and widths from the PDG table bundled
-with the `particle` package (MeV there, converted to GeV here, once). Everything else carries its
-reference and year in the comment next to it. Outputs record :data:`PARTICLE_VERSION` because the
-bundled PDG table changes between `particle` releases.
+with the `particle` package (MeV there, converted to GeV here, once). Both are read through a
+snapshot, ``data/constants/reference_values.json``, written by ``data/constants/generate.py`` from
+those packages (it records their versions; a test checks it against a fresh read): importing
+scipy.constants and loading the PDG table would cost about 0.3 s at every start-up, and the snapshot
+keeps the numbers independent of the installed `particle` release. Everything else carries its
+reference and year in the comment next to it. Outputs record :data:`PARTICLE_VERSION`, the
+`particle` release whose PDG table the snapshot holds.
 
 Fermion bookkeeping (keys, electric charges, colour factors) also lives here, so that every module
 speaks of the same twelve fermions.
@@ -11,11 +15,10 @@ speaks of the same twelve fermions.
 
 from __future__ import annotations
 
+import json
 import math
-
-import particle
-import scipy.constants as _sc
-from particle import Particle
+from importlib import resources
+from typing import Any
 
 __all__ = [
     "ALPHA_EM",
@@ -60,34 +63,42 @@ __all__ = [
 
 _MEV = 1e-3  # GeV per MeV
 
-#: Version of the `particle` package whose PDG table supplied the masses below.
-PARTICLE_VERSION: str = particle.__version__
+_SNAPSHOT: dict[str, Any] = json.loads(
+    resources.files("zprime_atlas").joinpath("data", "constants", "reference_values.json").read_text()
+)
+_CODATA: dict[str, float] = {**_SNAPSHOT["codata"], **_SNAPSHOT["codata_physical_constants"]}
+
+#: Version of the `particle` package whose PDG table supplied the masses below (the snapshot's).
+PARTICLE_VERSION: str = _SNAPSHOT["particle_version"]
 
 
 def _pdg_mass(pdgid: int) -> float:
     """Mass of a PDG particle in GeV (the `particle` table is in MeV)."""
-    return _known(Particle.from_pdgid(pdgid).mass, pdgid, "mass") * _MEV
+    return _known(_SNAPSHOT["pdg_mass_MeV"], pdgid, "mass") * _MEV
 
 
 def _pdg_width(pdgid: int) -> float:
     """Total width of a PDG particle in GeV."""
-    return _known(Particle.from_pdgid(pdgid).width, pdgid, "width") * _MEV
+    return _known(_SNAPSHOT["pdg_width_MeV"], pdgid, "width") * _MEV
 
 
-def _known(value: float | None, pdgid: int, what: str) -> float:
-    if value is None:
-        raise ValueError(f"the PDG table of `particle` has no {what} for PDG id {pdgid}")
-    return float(value)
+def _known(table: dict[str, float], pdgid: int, what: str) -> float:
+    if str(pdgid) not in table:
+        raise ValueError(
+            f"the constants snapshot has no {what} for PDG id {pdgid}: add it to "
+            "data/constants/generate.py and regenerate"
+        )
+    return float(table[str(pdgid)])
 
 
 # --- couplings ---------------------------------------------------------------------------------
 
 #: Fine-structure constant at q^2 = 0 (CODATA 2022 via scipy.constants).
-ALPHA_EM: float = _sc.fine_structure
+ALPHA_EM: float = _CODATA["fine_structure"]
 #: Elementary charge in natural Heaviside-Lorentz units, e = sqrt(4 pi alpha) ~ 0.3028.
 E_CHARGE: float = math.sqrt(4.0 * math.pi * ALPHA_EM)
 #: Fermi constant in GeV^-2 (CODATA 2022 via scipy.constants; 1.1663787e-5).
-G_FERMI: float = _sc.physical_constants["Fermi coupling constant"][0]
+G_FERMI: float = _CODATA["Fermi coupling constant"]
 #: Higgs vacuum expectation value v = (sqrt(2) G_F)^(-1/2) = 246.22 GeV.
 HIGGS_VEV: float = (math.sqrt(2.0) * G_FERMI) ** -0.5
 #: Low-energy (Thomson-limit, MS-bar) weak mixing angle sin^2 theta_W(0) = 0.23868(5)(2):
@@ -104,12 +115,12 @@ Y_N_EARTH: float = 1.051
 # --- unit conversion ---------------------------------------------------------------------------
 
 #: hbar in GeV s (CODATA 2022 via scipy.constants): lifetime [s] = HBAR_GEV_S / width [GeV].
-HBAR_GEV_S: float = _sc.hbar / _sc.e * 1e-9
+HBAR_GEV_S: float = _CODATA["hbar"] / _CODATA["e"] * 1e-9
 #: hbar c in GeV fm and GeV cm (CODATA 2022 via scipy.constants): lengths <-> inverse GeV.
-HBARC_GEV_FM: float = _sc.hbar * _sc.c / _sc.e * 1e-9 * 1e15
+HBARC_GEV_FM: float = _CODATA["hbar"] * _CODATA["c"] / _CODATA["e"] * 1e-9 * 1e15
 HBARC_GEV_CM: float = HBARC_GEV_FM * 1e-13
 #: Avogadro's number (CODATA 2022 via scipy.constants).
-AVOGADRO: float = _sc.N_A
+AVOGADRO: float = _CODATA["N_A"]
 
 # --- masses and widths (GeV), PDG table of the `particle` package ------------------------------
 

@@ -17,11 +17,12 @@ writes them (HDF5 is single-writer), so memory is bounded by the chunk size. Wit
 is written as it arrives and ``resume=True`` skips chunks already marked done.
 
 Storage per constraint (``store``): ``"ratio"`` keeps r (float32, N x M x K x G); ``"summary"`` keeps,
-per (model, mass, mix), the number of couplings it excludes, and per (model, mass) whether it says
-nothing at any mixing and coupling (``silent``; summary files also store the band edges in single
-precision: the default alpha-R file is ~15 MB instead of ~130 MB). ``"auto"`` picks ratio up to 5e6
-grid points (the survey always stores summaries). ``allowed`` (every r < 1, NaN = no constraint) is
-always kept at full resolution.
+per (model, mass, mix), the number of couplings it excludes and its smallest r over the couplings
+(in memory; a summary *file* keeps, instead of the smallest r, per (model, mass) whether the
+constraint says nothing at any mixing and coupling, and the band edges to 16 mantissa bits: the
+default alpha-R file is 16 MB instead of 128 MB; :mod:`zprime_atlas.store`). ``"auto"`` picks
+ratio up to 5e6 grid points (the survey always stores summaries). ``allowed`` (every r < 1, NaN =
+no constraint) is always kept at full resolution.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from tqdm.auto import tqdm
 
 from . import catalogue
 from . import constraints as _registry
@@ -158,12 +158,13 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="zprime-atlas-parent-watch", daemon=True).start()
 
 
-def _ratio_in_range(
+def _ratio_inside(
     c: Constraint, masses: NDArray, m: NDArray, g: NDArray, x: Model, mix: dict[str, Any],
     shape4: tuple[int, int, int, int], subsets: dict[bytes, tuple[NDArray, NDArray, NDArray]],
-) -> NDArray:
-    """r of one constraint, evaluated only at the masses inside its range (NaN elsewhere, as the
-    constraint itself would say): a search of 0.02-10 GeV costs nothing at 1 MeV.
+) -> tuple[NDArray[np.int64] | None, NDArray | None]:
+    """r of one constraint at the masses inside its range only: (indices of those masses or None
+    for all of them, r there). (None, None) when no mass of the scan is inside: the constraint
+    says nothing (NaN) everywhere, and a search of 0.02-10 GeV costs nothing at 1 MeV.
 
     ``subsets`` keeps one (indices, masses, couplings) triple per mass selection alive for the whole
     chunk: the recasts' shared evaluation caches widths by the identity of the mass array, so the
@@ -172,17 +173,31 @@ def _ratio_in_range(
     lo, hi = c.mass_range
     inside = (masses >= lo) & (masses <= hi)
     if inside.all():
-        return np.broadcast_to(c.ratio(m, g, x, **mix), shape4)
-    out = np.full(shape4, np.nan)
-    if inside.any():
-        key = inside.tobytes()
-        if key not in subsets:
-            idx = np.flatnonzero(inside)
-            subsets[key] = (idx, m[:, idx], g[:, idx])
-        idx, m_sub, g_sub = subsets[key]
-        part = c.ratio(m_sub, g_sub, x, **mix)
-        out[:, idx] = np.broadcast_to(part, (shape4[0], len(idx), *shape4[2:]))
-    return out
+        return None, np.broadcast_to(c.ratio(m, g, x, **mix), shape4)
+    if not inside.any():
+        return None, None
+    key = inside.tobytes()
+    if key not in subsets:
+        idx = np.flatnonzero(inside)
+        subsets[key] = (idx, m[:, idx], g[:, idx])
+    idx, m_sub, g_sub = subsets[key]
+    part = c.ratio(m_sub, g_sub, x, **mix)
+    return idx, np.broadcast_to(part, (shape4[0], len(idx), *shape4[2:]))
+
+
+def _count_and_min(excluded: NDArray[np.bool_], r: NDArray) -> tuple[NDArray[np.uint8], NDArray]:
+    """Per (model, mass, mix): how many couplings are excluded, and the smallest r (NaN ignored).
+
+    Reduced slice by slice along the short coupling axis (a few to a few tens of values): the same
+    numbers as ``count_nonzero(axis=-1)`` and ``fmin.reduce(axis=-1)``, several times faster than a
+    ufunc reduction over a short innermost axis.
+    """
+    count = excluded[..., 0].astype(np.uint8)
+    low = np.array(r[..., 0], dtype=np.float64)
+    for j in range(1, r.shape[-1]):
+        count += excluded[..., j]
+        np.fmin(low, r[..., j], out=low)
+    return count, low
 
 
 def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, NDArray]]:
@@ -207,17 +222,31 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
     allowed = has_g.copy()
     subsets: dict[bytes, tuple[NDArray, NDArray, NDArray]] = {}
     for c in spec.constraints:
-        r = _ratio_in_range(c, spec.masses, m, g_eval, x, mix, shape4, subsets)
-        excluded = r >= 1.0  # NaN compares False: no constraint there
-        allowed &= ~excluded
+        idx, r = _ratio_inside(c, spec.masses, m, g_eval, x, mix, shape4, subsets)
+        where: slice | NDArray[np.int64] = slice(None) if idx is None else idx
         if spec.store == "ratio":
-            with np.errstate(over="ignore"):  # r beyond float32's range is stored as inf
-                out[f"ratio/{c.name}"] = np.where(has_g, r, np.nan).astype(np.float32)
-        else:
-            count = np.count_nonzero(excluded, axis=-1).astype(np.uint8)
-            out[f"excluded_count/{c.name}"] = np.where(no_band, 0, count).astype(np.uint8)
-            # silent: no statement at any mixing and coupling of this (model, mass) (gap_mask)
-            out[f"silent/{c.name}"] = np.all(np.isnan(r) | ~has_g, axis=(2, 3)).astype(np.uint8)
+            ratio = np.full(shape4, np.nan, dtype=np.float32)
+            if r is not None:
+                with np.errstate(over="ignore"):  # r beyond float32's range is stored as inf
+                    ratio[:, where] = np.where(has_g[:, where], r, np.nan).astype(np.float32)
+            out[f"ratio/{c.name}"] = ratio
+        count = np.zeros(shape4[:3], dtype=np.uint8)
+        low = np.full(shape4[:3], np.nan, dtype=np.float32)
+        if r is not None:
+            excluded = r >= 1.0  # NaN compares False: no constraint there
+            if idx is None:
+                allowed &= ~excluded
+            else:
+                allowed[:, idx] &= ~excluded
+            if spec.store != "ratio":
+                c_sub, low_sub = _count_and_min(excluded, r)
+                nb = no_band[:, where]
+                count[:, where] = np.where(nb, 0, c_sub)
+                with np.errstate(invalid="ignore", over="ignore"):
+                    low[:, where] = np.where(nb, np.float32(np.nan), low_sub.astype(np.float32))
+        if spec.store != "ratio":
+            out[f"excluded_count/{c.name}"] = count
+            out[f"min_ratio/{c.name}"] = low
     out["allowed"] = allowed
     return start, stop, out
 
@@ -593,6 +622,8 @@ def scan(
 def _run(spec, todo, bounds, n_jobs, backend, sink, progress) -> None:
     index = {b: i for i, b in enumerate(bounds)}
     quiet = (progress is False) or (progress is None and not sys.stderr.isatty())
+    from tqdm.auto import tqdm  # on first scan: import zprime_atlas stays light
+
     bar = tqdm(total=len(todo), disable=quiet, unit="chunk", desc="scan", file=sys.stderr)
     try:
         if n_jobs == 1 or backend == "sequential" or len(todo) <= 1:
@@ -669,7 +700,7 @@ class _Memory:
                 self.arrays[f"ratio/{c.name}"] = np.full((n, m, k, g), np.nan, dtype=np.float32)
             else:
                 self.arrays[f"excluded_count/{c.name}"] = np.zeros((n, m, k), dtype=np.uint8)
-                self.arrays[f"silent/{c.name}"] = np.zeros((n, m), dtype=np.uint8)
+                self.arrays[f"min_ratio/{c.name}"] = np.full((n, m, k), np.nan, dtype=np.float32)
 
     def write(self, index: int, start: int, stop: int, res: dict[str, NDArray]) -> None:
         for key, value in res.items():
@@ -684,7 +715,7 @@ class _Memory:
                 results[c.name] = {"ratio": a[f"ratio/{c.name}"]}
             else:
                 results[c.name] = {"excluded_count": a[f"excluded_count/{c.name}"],
-                                   "silent": a[f"silent/{c.name}"]}  # fmt: skip
+                                   "min_ratio": a[f"min_ratio/{c.name}"]}  # fmt: skip
         return ScanResult(
             kind=attrs["kind"], models=flat, masses=spec.masses, mix_kind=spec.mix_kind,
             mix_values=spec.mix_values, g_explicit=spec.g_explicit, g_low=a["g_low"],

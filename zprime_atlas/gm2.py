@@ -22,14 +22,13 @@ their sources and a verification status in words.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.interpolate import CubicSpline
-from scipy.special import ndtri
 
 from ._quadrature import gauss_legendre
 from ._validate import as_coupling, as_mass
@@ -92,12 +91,14 @@ _TABLE_POINTS = 3000
 
 
 @cache
-def _large_r_spline() -> CubicSpline:
+def _large_r_spline() -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
     """Cubic spline of r F(r) in ln r on [8, 1e16], tabulated once with the Gauss-Legendre rule.
 
     r F(r) is smooth in ln r (it tends to 1/3); with 3000 knots the interpolation error is below
     2e-11 relative (checked against adaptive quadrature in the tests).
     """
+    from scipy.interpolate import CubicSpline  # imported on first use: import zprime_atlas stays light
+
     t = np.linspace(math.log(_CLOSED_FORM_MAX_R), math.log(_TABLE_R_MAX), _TABLE_POINTS)
     r = np.exp(t)
     return CubicSpline(t, r * _log_quadrature(r))
@@ -190,6 +191,8 @@ class GM2Dataset:
     @property
     def upper_limit(self) -> float:
         """One-sided upper limit on a positive Delta a at :attr:`upper_limit_cl`."""
+        from scipy.special import ndtri
+
         return self.delta + float(ndtri(self.upper_limit_cl)) * self.sigma
 
 

@@ -94,9 +94,13 @@ class ScanResult:
         """Allowed for some mixing value (and some coupling of the band), per (model, mass)."""
         return np.any(self.allowed_in_band, axis=-1)
 
-    def allowed_fraction(self) -> float:
-        """Fraction of (model, mass, mix) points where some coupling is allowed."""
-        return float(np.mean(self.allowed_in_band))
+    def allowed_fraction(self, mass_index: int | None = None) -> float:
+        """The *allowed fraction*: the share of (model, mass) points at which, for some mixing value,
+        some coupling of the band (or of the explicit g_X axis) is allowed by every constraint, i.e.
+        the mean of :meth:`best_mix`; at one mass with ``mass_index``. This one definition is what
+        ``scan`` prints, ``show`` reports and the alpha-R figure's titles and JSON state."""
+        best = self.best_mix()
+        return float(np.mean(best if mass_index is None else best[:, mass_index]))
 
     def save(self, path: str | Path, overwrite: bool = False) -> None:
         """Write this result as an HDF5 scan file (format: :mod:`zprime_atlas.store`); an existing
@@ -120,8 +124,9 @@ class ScanResult:
         res: dict[str, NDArray] = {"g_low": self.g_low, "g_high": self.g_high,
                                    "allowed": self.allowed}  # fmt: skip
         for name, data in self.results.items():
-            if store == "summary":  # a version-1 summary (min_ratio) is saved in today's layout
-                data = {"excluded_count": data["excluded_count"], "silent": _silent(data)}
+            if store == "summary":  # the file layout: excluded_count and silent
+                data = {"excluded_count": data["excluded_count"],
+                        "silent": _silent(data).astype(np.uint8)}  # fmt: skip
             for what, arr in data.items():
                 res[f"{what}/{name}"] = arr
         try:
@@ -129,6 +134,13 @@ class ScanResult:
             writer.finish()
         finally:
             writer.close()
+
+    def to_xarray(self) -> Any:
+        """This result as an :class:`xarray.Dataset` with named dimensions (model, mass, mix,
+        coupling); :func:`zprime_atlas.netcdf.write` stores it as a netCDF-4 file."""
+        from . import netcdf
+
+        return netcdf.to_dataset(self)
 
     def summary(self) -> dict[str, Any]:
         """Axes, constraints and allowed fractions as plain data (the body of ``show --json``)."""

@@ -686,7 +686,11 @@ class ScanWriter:
         """Write models [start, stop) as chunk ``index``: to a temporary file, read back and
         compared, then renamed (which marks it done). Raises :class:`ScanWriteError` on failure."""
         datasets = self.layout.datasets()
-        data = {_target(key): value for key, value in res.items()}
+        data = {_target(key): value for key, value in res.items() if not key.startswith("min_ratio/")}
+        for key, value in res.items():  # a summary file keeps whether r is NaN everywhere
+            if key.startswith("min_ratio/"):
+                silent = np.all(np.isnan(value), axis=-1).astype(np.uint8)
+                data[f"constraints/{key.split('/', 1)[1]}/silent"] = silent
         if self.layout.store == "summary":
             for name in ("band/g_low", "band/g_high"):
                 data[name] = quantize_band(data[name])

@@ -113,7 +113,9 @@ SPECS: tuple[Spec, ...] = (
          family="fixed-target"),
     Spec("BESIII_Ablikim2017aab", "besiii_2017_visible", "visible",
          "BESIII e+e- -> gamma X, X -> e+e-, mu+mu- (prompt)", ("e_e",), ("e_e", "mu_mu"),
-         family="e+e-"),
+         family="e+e-", cl=0.90, verified=True,
+         cl_text=("90% (stated in the abstract of arXiv:1705.04265: 'a 90% confidence level upper "
+                  "limit on the mixing strength')")),
     Spec("BaBar_Lees2014xha", "babar_2014_visible", "visible",
          "BaBar e+e- -> gamma X, X -> e+e-, mu+mu- (prompt)", ("e_e",), ("e_e", "mu_mu"),
          family="e+e-", cl=0.90, cl_text="90%", verified=True,
@@ -154,29 +156,38 @@ SPECS: tuple[Spec, ...] = (
          ("invisible",), extra=("reference_branching_ratio = 1.0",), family="e+e-"),
     Spec("KLOE_Babusci2012cr", "kloe_2013_visible", "visible",
          "KLOE phi -> eta X, X -> e+e- (prompt)", ("phi_eta",), ("e_e",), lifetime=_KLOE_ETA,
-         family="e+e-",
+         family="e+e-", cl=0.90, verified=True,
+         cl_text="90% (stated in the abstract of arXiv:1210.3927: 'upper limit at 90% C.L.')",
          notes=("Darkcast restricts its reference dark photon to the e+e- and mu+mu- widths for "
                 "this limit; here the reference is the full dark photon (hadronic widths included), "
                 "so that the recast onto the dark photon returns the published points.")),
     Spec("KLOE_Babusci2014sta", "kloe_2014_mumu", "visible",
          "KLOE e+e- -> gamma X, X -> mu+mu- (prompt, 2014)", ("e_e",), ("mu_mu",),
-         lifetime=_KLOE_GAMMA, family="e+e-"),
+         lifetime=_KLOE_GAMMA, family="e+e-", cl=0.90, verified=True,
+         cl_text="90% (stated in the abstract of arXiv:1404.7772: 'a 90% CL upper limit')"),
     Spec("KLOE_Anastasi2015qla", "kloe_2015_visible", "visible",
          "KLOE e+e- -> gamma X, X -> e+e- (prompt)", ("e_e",), ("e_e",), lifetime=_KLOE_GAMMA,
-         family="e+e-"),
+         family="e+e-", cl=0.90, verified=True,
+         cl_text="90% (stated in the abstract of arXiv:1509.00740: 'a 90% CL upper limit')"),
     Spec("KLOE_Anastasi2016ktq", "kloe_2016_pipi", "visible",
          "KLOE e+e- -> gamma X, X -> pi+pi- (prompt)", ("e_e",), ("pi_pi",), lifetime=_KLOE_GAMMA,
-         family="e+e-"),
+         family="e+e-", cl=0.90, verified=True,
+         cl_text="90% (stated in the abstract of arXiv:1603.06086: 'a limit at 90% CL')"),
     Spec("KLOE_Anastasi2018azp_mumu", "kloe_2018_mumu", "visible",
          "KLOE-2 e+e- -> gamma X, X -> mu+mu- (prompt, 2018)", ("e_e",), ("mu_mu",),
-         lifetime=_KLOE_GAMMA, family="e+e-"),
+         lifetime=_KLOE_GAMMA, family="e+e-", cl=0.90, verified=True,
+         cl_text="90% (stated in the abstract of arXiv:1807.02691: 'A 90% CL limit')"),
     Spec("KLOE_Anastasi2018azp_combined", "kloe_2018_combined", "visible",
          "KLOE-2 e+e- -> gamma X, X -> mu+mu- + pi+pi- combined (prompt)", ("e_e",),
-         ("mu_mu", "pi_pi"), lifetime=_KLOE_GAMMA, family="e+e-"),
+         ("mu_mu", "pi_pi"), lifetime=_KLOE_GAMMA, family="e+e-", cl=0.90, verified=True,
+         cl_text="90% (stated in the abstract of arXiv:1807.02691: 'The combined 90% CL limit')"),
     Spec("NA48_Batley2015lha", "na48_2015_visible", "visible",
          "NA48/2 pi0 -> gamma X, X -> e+e- (prompt)", ("pi0_gamma",), ("e_e",),
          lifetime=('lifetime = { kind = "window", t0_ps = 0.0, t1_decay_length_m = 1.0, '
-                   "x_energy_gev = 50.0 }"), family="meson decays"),
+                   "x_energy_gev = 50.0 }"), family="meson decays", cl=0.90, verified=True,
+         cl_text=("90% (the abstract of arXiv:1504.00607 states no CL; the paper's HEPData record "
+                  "ins1357601, Table 1 = data of its Fig. 4: 'The obtained 90% CL upper limits (ULs) "
+                  "on the mixing parameter')")),
     Spec("NA62_CortinaGil2019nuo", "na62_2019_invisible", "invisible",
          "NA62 pi0 -> gamma X, X -> invisible", ("pi0_gamma",), ("invisible",),
          extra=("reference_branching_ratio = 1.0",), family="meson decays"),
@@ -305,7 +316,10 @@ SPECS: tuple[Spec, ...] = (
                 "step; written as a fractions table whose step is 1e-9 GeV wide).")),
     Spec("NA62_Dobrich2023dkm", "na62_2023_dump", "dump",
          "NA62 in beam-dump mode, eta -> gamma X, X -> mu+mu-", ("eta_gamma",), ("mu_mu",),
-         lifetime=_dump("75/142", 75.0 / 142.0), new_release=True, family="beam dump"),
+         lifetime=_dump("75/142", 75.0 / 142.0), new_release=True, family="beam dump",
+         cl=0.90, verified=True,
+         cl_text=("90% (stated in the abstract of arXiv:2303.08666: 'A region of the parameter space "
+                  "is excluded at 90% CL')")),
 )  # fmt: skip
 
 #: sha256 of every source file read (path relative to the Darkcast root).

@@ -92,6 +92,9 @@ class ConstraintInfo:
     supersedes: tuple[str, ...] = ()
     #: Model whose coupling the published numbers limit (recasts), "" otherwise.
     reference: str = ""
+    #: (mass [GeV], g_X) where plots put the label; None: placed automatically near the region's
+    #: strongest point (recast files: ``label_position = [m, g]``).
+    label_position: tuple[float, float] | None = None
 
 
 Intervals = list[tuple[NDArray[np.float64], NDArray[np.float64]]]

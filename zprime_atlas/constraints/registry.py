@@ -20,14 +20,6 @@ from collections.abc import Iterable
 from importlib.metadata import entry_points
 
 from .base import Constraint
-from .borexino import Borexino
-from .coherent import CoherentCsI2017
-from .electron_gm2 import ElectronGM2
-from .neff import NeffBBN
-from .nsi import NSIOscillation
-from .recast import discover_recasts
-from .stars import STARS, StellarCooling
-from .trident import CCFRTrident, CHARM2Trident
 
 __all__ = ["ENTRY_POINT_GROUP", "all", "get", "names", "origin", "register", "reload"]
 
@@ -35,6 +27,19 @@ ENTRY_POINT_GROUP = "zprime_atlas.constraints"
 
 
 def _builtin_constraints() -> list[Constraint]:
+    # imported here, when the registry is first used: `import zprime_atlas` does not pay for the
+    # experiments' modules (and the scipy parts some of them need)
+    from .borexino import Borexino
+    from .coherent import CoherentCsI2017
+    from .electron_gm2 import ElectronGM2
+    from .neff import NeffBBN
+    from .nsi import NSIOscillation
+    from .nue_scattering import Texono2010NuE
+    from .reactor_cevns import ConusPlus2025
+    from .solar_cevns import pandax4t_2024_b8, xenonnt_2024_b8
+    from .stars import STARS, StellarCooling
+    from .trident import CCFRTrident, CHARM2Trident
+
     return [
         ElectronGM2("cs"),
         ElectronGM2("rb"),
@@ -44,6 +49,10 @@ def _builtin_constraints() -> list[Constraint]:
         CCFRTrident(),
         CHARM2Trident(),
         NeffBBN(),
+        xenonnt_2024_b8(),
+        pandax4t_2024_b8(),
+        ConusPlus2025(),
+        Texono2010NuE(),
         *(StellarCooling(name) for name, _ in STARS),
     ]
 
@@ -71,6 +80,8 @@ class _Registry:
         self._loaded = True
         for c in _builtin_constraints():
             self._add(c, "built-in")
+        from .recast import discover_recasts
+
         recasts, problems = discover_recasts()
         for problem in problems:
             warnings.warn(f"recast skipped: {problem}", RuntimeWarning, stacklevel=3)

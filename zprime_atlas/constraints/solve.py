@@ -25,7 +25,6 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import chdtri
 
 __all__ = [
     "G_SCAN_GRID",
@@ -56,6 +55,8 @@ def delta_chi2_critical(cl: float, one_sided: bool = False) -> float:
         raise ValueError(f"confidence level must lie in (0, 1), got {cl!r}")
     # chdtri(k, q) is the chi^2_k quantile at upper-tail probability q (scipy.special: no
     # scipy.stats import, which alone costs 0.6 s at start-up)
+    from scipy.special import chdtri  # on first use: import zprime_atlas stays light
+
     return float(chdtri(1, 1.0 - (2.0 * cl - 1.0 if one_sided else cl)))
 
 

@@ -136,6 +136,7 @@ class RecastConstraint(Constraint):
             year=meta.year,
             label=meta.label,
             family=meta.family,
+            label_position=meta.label_position,
             status=meta.status,
             supersedes=meta.supersedes,
             reference=meta.reference,

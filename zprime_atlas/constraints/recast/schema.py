@@ -138,6 +138,7 @@ class RecastMetadata:
     kind: str = ""
     label: str = ""
     family: str = ""
+    label_position: tuple[float, float] | None = None
     verified: bool | None = None
     reference_states: tuple[str, ...] = ()
 
@@ -224,6 +225,10 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     ),
     "table": (lambda v: isinstance(v, dict), 'a table, e.g. { kind = "prompt" }'),
     "boolean": (lambda v: isinstance(v, bool), "true or false"),
+    "number pair": (
+        lambda v: isinstance(v, list) and len(v) == 2 and all(_is_number(x) for x in v),
+        "a pair of numbers, e.g. [0.01, 1e-4]",
+    ),
 }
 
 
@@ -296,6 +301,11 @@ def _check_branching(v: float) -> str | None:
     return None if 0 < v <= 1 else "reference_branching_ratio must lie in (0, 1]"
 
 
+def _check_label_position(v: list[float]) -> str | None:
+    ok = all(math.isfinite(float(x)) and float(x) > 0 for x in v)
+    return None if ok else "label_position = [mass_GeV, coupling] must be two positive numbers"
+
+
 def _check_version(v: int) -> str | None:
     return None if v in SCHEMAS else f"format_version = {v} is not supported (known: 1)"
 
@@ -334,6 +344,9 @@ _V1: tuple[Field, ...] = (
     Field("kind", "string", False, "visible | invisible | dump | displaced", _check_kind),
     Field("label", "string", False, "short display label for plots (default: the name)"),
     Field("family", "string", False, "plot family grouping similar searches (e.g. 'beam dump')"),
+    Field("label_position", "number pair", False,
+          "[mass in GeV, coupling] where plots put the label (default: placed automatically)",
+          _check_label_position),
     Field("verified", "boolean", False,
           "numbers checked against the paper (default: true for the package's own files, false "
           "for files from $ZPRIME_ATLAS_RECASTS)"),
@@ -478,6 +491,8 @@ def parse_metadata(path: Path) -> RecastMetadata:
         kind=str(good.get("kind", "")),
         label=str(good.get("label", "")),
         family=str(good.get("family", "")),
+        label_position=(None if "label_position" not in good
+                        else (float(good["label_position"][0]), float(good["label_position"][1]))),
         verified=good.get("verified"),
         reference_states=tuple(good.get("reference_states", ())),
     )
