@@ -58,6 +58,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import errno
+import glob
 import hashlib
 import io
 import json
@@ -467,7 +468,8 @@ def describe_change(path: Path, old: dict[str, Any], new: dict[str, Any]) -> str
         else:
             words.append(COMPONENTS[key])
     what = ", ".join(words) if words else "its configuration"
-    return f"{path} holds a different scan (changed: {what}); cannot resume it"
+    return (f"{path} holds a different scan (changed: {what}); cannot resume it (--overwrite "
+            "starts the scan again)")  # fmt: skip
 
 
 def _lock_fd(fd: int) -> None:
@@ -614,7 +616,8 @@ class ScanWriter:
 
     def _start(self, resume: bool, overwrite: bool) -> None:
         path, partial = self.path, self.partial
-        for stale in path.parent.glob(f".{path.name}.*.tmp"):  # an assembly killed midway
+        pattern = glob.escape(f".{path.name}.") + "*.tmp"
+        for stale in path.parent.glob(pattern):  # an assembly killed midway
             with contextlib.suppress(OSError):
                 stale.unlink()
         meta_file = partial / "scan.json"
