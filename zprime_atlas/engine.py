@@ -20,7 +20,7 @@ Storage per constraint (``store``): ``"ratio"`` keeps r (float32, N x M x K x G)
 per (model, mass, mix), the number of couplings it excludes and its smallest r over the couplings
 (in memory; a summary *file* keeps, instead of the smallest r, per (model, mass) whether the
 constraint says nothing at any mixing and coupling, and the band edges to 16 mantissa bits: the
-default alpha-R file is 16 MB instead of 128 MB; :mod:`zprime_atlas.store`). ``"auto"`` picks
+default alpha-R file is 17 MB instead of 129 MB; :mod:`zprime_atlas.store`). ``"auto"`` picks
 ratio up to 5e6 grid points (the survey always stores summaries). ``allowed`` (every r < 1, NaN =
 no constraint) is always kept at full resolution.
 """

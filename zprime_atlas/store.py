@@ -830,7 +830,7 @@ def quantize_band(values: NDArray) -> NDArray[np.float32]:
     """Band edges as stored in summary files: float32 with the mantissa truncated to
     :data:`BAND_BITS` bits (toward zero; NaN and infinities unchanged). Five significant digits
     of a coupling are plenty for the band's g ranges, and the default alpha-R file shrinks from
-    ~25 to ~16 MB; the allowed flags and exclusion counts are exact (computed before storage)."""
+    ~26 to ~17 MB; the allowed flags and exclusion counts are exact (computed before storage)."""
     bits = np.asarray(values, dtype=np.float32).view(np.uint32)
     mask = np.uint32((0xFFFFFFFF << (23 - BAND_BITS)) & 0xFFFFFFFF)
     return np.asarray(bits & mask).view(np.float32)
