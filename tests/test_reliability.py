@@ -698,3 +698,13 @@ def test_ray_without_ray_is_one_sentence(tmp_path: Path) -> None:
                          "--out", str(tmp_path / "x.h5")])  # fmt: skip
     assert code == 1
     assert "--backend ray needs ray" in _one_sentence(err)
+
+
+@pytest.mark.slow  # the default alpha-R scan: 40000 models x 65 xi x 9 couplings (~20-60 s)
+def test_default_alpha_r_file_is_below_20_mb(tmp_path: Path) -> None:
+    out = tmp_path / "alpha_r.h5"
+    assert main(["scan", "alpha-r", "--mass", "0.2", "--out", str(out), "--quiet"]) == 0
+    assert out.stat().st_size < 20e6
+    res = engine.load(out)
+    assert res.shape == (40000, 1, 65, 9)
+    assert "silent" in res.results[res.constraint_names[0]]
