@@ -264,8 +264,8 @@ PUBLIC_API: dict[str, list[str]] = {
         "scan", "survey",
     ],
     "zprime_atlas.store": [
-        "FORMAT_NAME", "FORMAT_VERSION", "ScanLayout", "ScanWriter", "StoreError", "open_for_read",
-        "read_scan", "scan_attributes",
+        "FORMAT_NAME", "FORMAT_VERSION", "ScanLayout", "ScanWriteError", "ScanWriter", "StoreError",
+        "open_for_read", "partial_path", "progress", "read_scan", "scan_attributes",
     ],
     "zprime_atlas.result": ["ScanResult", "band_couplings", "load"],
     "zprime_atlas.export": ["excluded_intervals_table", "to_csv"],

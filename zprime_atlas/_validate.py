@@ -22,14 +22,24 @@ def _first_bad(arr: NDArray[np.float64], bad: NDArray[np.bool_]) -> float:
     return float(arr.reshape(-1)[int(np.argmax(bad.reshape(-1)))])
 
 
+#: Masses outside [MASS_MIN, MASS_MAX] GeV are refused: powers of such masses (m^4, 1/m^4) leave
+#: double precision, and a NaN or infinity deep inside a constraint must never read as "no limit".
+MASS_MIN, MASS_MAX = 1e-30, 1e30
+
+
 def as_mass(m_X: ArrayLike, what: str = "mass m_X") -> NDArray[np.float64]:
-    """Masses in GeV as a float array; refuses NaN, infinities, zero and negative values."""
+    """Masses in GeV as a float array; refuses NaN, infinities, zero and negative values, and
+    masses outside [:data:`MASS_MIN`, :data:`MASS_MAX`]."""
     arr = _as_float_array(m_X, what)
     if arr.size == 0:
         raise ValueError(f"{what} is empty")
     bad = ~np.isfinite(arr) | (arr <= 0)
     if np.any(bad):
         raise ValueError(f"{what} must be positive and finite (GeV), got {_first_bad(arr, bad)!r}")
+    bad = (arr < MASS_MIN) | (arr > MASS_MAX)
+    if np.any(bad):
+        raise ValueError(f"{what} {_first_bad(arr, bad)!r} GeV is outside {MASS_MIN:g} - "
+                         f"{MASS_MAX:g} GeV (its powers would overflow)")  # fmt: skip
     return arr
 
 

@@ -19,8 +19,13 @@ Errors go to stderr as one sentence, with exit code 1 (2 for command-line usage 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
+import re
+import shlex
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
@@ -29,7 +34,8 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from . import catalogue, constraints, engine, export, gm2, references
+from . import catalogue, constraints, engine, export, gm2, references, store
+from ._validate import as_mass
 from ._version import __version__
 from .constants import FERMIONS
 from .models import GENERATORS, Model, alpha_r, generator_label
@@ -45,8 +51,16 @@ class CLIError(Exception):
     """A user error: printed as one sentence, exit code 1."""
 
 
+#: Negative numbers (also 1e-3 forms and -inf) are values, not flags: ``--eps -1e-3`` parses.
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-inf(inity)?$", re.IGNORECASE)
+
+
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line on stderr (exit 2), without the usage block."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
@@ -65,7 +79,10 @@ def _parse_masses(texts: Sequence[str]) -> np.ndarray:
     for t, m in zip(texts, masses, strict=True):
         if not math.isfinite(m) or m <= 0:
             raise CLIError(f"mass {t} is not a positive finite number of GeV")
-    return np.array(masses)
+    try:
+        return as_mass(masses, "mass")
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def _parse_eps(text: str) -> float | str:
@@ -74,7 +91,27 @@ def _parse_eps(text: str) -> float | str:
     value = _float(text, "kinetic mixing --eps")
     if not math.isfinite(value):
         raise CLIError(f"kinetic mixing --eps {text!r} must be finite or 'loop'")
+    if abs(value) > 1:  # beyond it the products of couplings overflow long before anything physical
+        raise CLIError(f"kinetic mixing --eps {text} must lie between -1 and 1")
     return value
+
+
+def _strict(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by None (strict JSON: no NaN/Infinity)."""
+    if isinstance(obj, dict):
+        return {k: _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def _dumps(obj: Any, **kwargs: Any) -> str:
+    """Strict JSON text of ``obj`` (no NaN or Infinity tokens)."""
+    return json.dumps(_strict(obj), allow_nan=False, **kwargs)
 
 
 def _json_number(x: float) -> float | str | None:
@@ -235,7 +272,7 @@ def cmd_limits(args: argparse.Namespace) -> int:
             },
             "constraints": {n: [_json_number(x) for x in v] for n, v in results.items()},
         }
-        print(json.dumps(out, indent=2))
+        print(_dumps(out, indent=2))
         return 0
     eps_text = eps if isinstance(eps, str) else f"{eps:g}"
     print(f"model {model.name}; eps = {eps_text}; smallest excluded g_X per constraint")
@@ -264,7 +301,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _write_table(table: dict[str, Any], fmt: str, output: str | None) -> None:
-    text = json.dumps(table, indent=1, allow_nan=False) if fmt == "json" else export.to_csv(table)
+    text = _dumps(table, indent=1) if fmt == "json" else export.to_csv(table)
     if output is None:
         print(text)
         return
@@ -280,6 +317,9 @@ def _loop_scale(args: argparse.Namespace) -> float | None:
     value = _float(args.loop_scale, "--loop-scale")
     if not math.isfinite(value) or value <= 0:
         raise CLIError(f"--loop-scale {args.loop_scale} is not a positive number of GeV")
+    if not math.isfinite(value * value):
+        raise CLIError(f"--loop-scale {args.loop_scale} GeV is too large: its square overflows "
+                       "(it must be below ~1e154 GeV)")  # fmt: skip
     return value
 
 
@@ -298,9 +338,8 @@ def _masses_from_args(args: argparse.Namespace) -> np.ndarray:
     if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
         raise CLIError(f"--mass-min {args.mass_min} and --mass-max {args.mass_max} must satisfy "
                        "0 < min < max (GeV)")  # fmt: skip
-    if args.n_mass < 1:
-        raise CLIError(f"--n-mass {args.n_mass} must be at least 1")
-    return np.geomspace(lo, hi, args.n_mass)
+    _parse_masses([args.mass_min, args.mass_max])
+    return np.geomspace(lo, hi, _count(args, "--n-mass", high=10**6))
 
 
 def _chosen(args: argparse.Namespace, default: str = "default") -> list[constraints.Constraint]:
@@ -319,10 +358,47 @@ def _selection_arguments(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("--exclude", default=None, help="comma-separated names to leave out")
 
 
+#: Upper bounds of the integer grid options (far beyond any scan that fits in memory; the memory
+#: check says more precisely what fits).
+_MAX_COUNT = 10**7
+
+
+def _count(args: argparse.Namespace, flag: str, low: int = 1, high: int = _MAX_COUNT) -> int:
+    """The integer option ``flag`` (e.g. "--n"), checked to lie in [low, high] (one sentence)."""
+    value = getattr(args, flag.lstrip("-").replace("-", "_"))
+    if not low <= value <= high:
+        raise CLIError(f"{flag} {value} must lie between {low} and {high:g}")
+    return int(value)
+
+
+def _check_grid(n_models: int, n_masses: int, n_mix: int, n_g: int, args: argparse.Namespace,
+                store: str = "summary") -> None:  # fmt: skip
+    """Refuse, in one sentence with the memory estimate, a grid that cannot fit in memory (before
+    any array of it is built)."""
+    n_constraints = len(_chosen(args))
+    try:
+        engine.check_memory(n_models, n_masses, n_mix, n_g, n_constraints, store, in_memory=False,
+                            n_jobs=args.jobs)  # fmt: skip
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+
+
 def _common_scan_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    cpus = os.cpu_count() or 1
     if args.jobs < 1:
         raise CLIError(f"--jobs {args.jobs} must be at least 1")
+    if args.backend in ("loky", "threading") and args.jobs > 8 * cpus:
+        raise CLIError(f"--jobs {args.jobs} is more than 8 workers per CPU of this machine "
+                       f"({cpus} CPUs)")  # fmt: skip
+    if args.backend == "ray":
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise CLIError("--backend ray needs ray, which is not installed: pip install ray, or "
+                           "use --backend loky") from None  # fmt: skip
+    chunk = None if args.chunk_size is None else _count(args, "--chunk-size")
     return {
+        "chunk_size": chunk,
         "constraints": _chosen(args),
         "n_jobs": args.jobs,
         "backend": args.backend,
@@ -348,28 +424,33 @@ def _backend_client(backend: str):
         from dask.distributed import Client
     except ImportError:
         raise CLIError("--backend dask needs the dask extra: pip install 'zprime-atlas[dask]'") from None
-    return Client(processes=False)
+    return Client(processes=False, dashboard_address=None)  # no fixed port: never "busy"
 
 
 def cmd_scan_alpha_r(args: argparse.Namespace) -> int:
-    if args.n < 2:
-        raise CLIError(f"--n {args.n} must be at least 2")
+    n = _count(args, "--n", low=2)
     masses = _parse_masses(args.mass)
-    # one half of the plane: (alpha + pi, -R) is the same U(1) with X -> -X
-    alpha = np.linspace(-np.pi / 2, np.pi / 2, args.n, endpoint=False)
-    r_axis = np.linspace(-args.r_max, args.r_max, args.n)
-    family = alpha_r(alpha[:, None], r_axis[None, :])
+    r_max = _float(args.r_max, "--r-max")
+    if not (math.isfinite(r_max) and r_max > 0):
+        raise CLIError(f"--r-max {args.r_max} must be a positive finite number")
+    mix_n = _count(args, "--mix-n")
+    upper = gm2.dataset(args.dataset).kind != "band"
+    n_g = 1 if upper else _count(args, "--n-g", high=engine.MAX_SUMMARY_COUPLINGS)
     kw = _common_scan_kwargs(args)
+    half = mix_n // 2  # 2 half + 1 values, 0 included (--mix-n 1: xi = 0 only)
+    _check_grid(n * n, len(masses), 1 if args.no_mixing else 2 * half + 1, n_g, args)
+    # one half of the plane: (alpha + pi, -R) is the same U(1) with X -> -X
+    alpha = np.linspace(-np.pi / 2, np.pi / 2, n, endpoint=False)
+    r_axis = np.linspace(-r_max, r_max, n)
+    family = alpha_r(alpha[:, None], r_axis[None, :])
     if args.no_mixing:
         mix: dict[str, Any] = {"eps": 0.0}
     else:
-        half = max(1, args.mix_n // 2)  # 2 half + 1 values, 0 included
         pos = np.geomspace(1e-4, 40.0, half)
         mix = {"xi": np.concatenate([-pos[::-1], [0.0], pos])}
     client = _backend_client(args.backend)
     try:
-        upper = gm2.dataset(args.dataset).kind != "band"
-        result = engine.scan(family, masses, gm2=args.dataset, n_g=1 if upper else args.n_g,
+        result = engine.scan(family, masses, gm2=args.dataset, n_g=n_g,
                              at_upper_limit=upper, **mix, **kw)  # fmt: skip
     finally:
         if client is not None:
@@ -389,15 +470,21 @@ def cmd_scan_mass_coupling(args: argparse.Namespace) -> int:
         raise CLIError(
             f"mass range {args.mass_min} - {args.mass_max} GeV is not increasing and positive"
         )
+    _parse_masses([args.mass_min, args.mass_max])
     g_lo = _float(args.g_min, "--g-min")
     g_hi = _float(args.g_max, "--g-max")
     if not (0 < g_lo < g_hi and math.isfinite(g_hi)):
         raise CLIError(f"coupling range {args.g_min} - {args.g_max} is not increasing and positive")
-    masses = np.geomspace(lo, hi, args.n_mass)
-    g = np.geomspace(g_lo, g_hi, args.n_coupling)
+    if g_hi > 4 * math.pi:
+        raise CLIError(f"--g-max {args.g_max} is above 4 pi (not perturbative; the results would "
+                       "mean nothing)")  # fmt: skip
+    n_mass, n_coupling = _count(args, "--n-mass"), _count(args, "--n-coupling")
     eps = _parse_eps(args.eps)
-    loop_scale = None if args.loop_scale is None else _float(args.loop_scale, "--loop-scale")
+    loop_scale = _loop_scale(args)
     kw = _common_scan_kwargs(args)
+    _check_grid(1, n_mass, 1, n_coupling, args, store="ratio")
+    masses = np.geomspace(lo, hi, n_mass)
+    g = np.geomspace(g_lo, g_hi, n_coupling)
     client = _backend_client(args.backend)
     try:
         result = engine.scan(model, masses, eps=eps, g_X=g, loop_scale=loop_scale,
@@ -409,15 +496,26 @@ def cmd_scan_mass_coupling(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Largest --max-charge: the enumeration visits ~(2/3 q)(2q + 1)^2 charge vectors.
+_MAX_CHARGE = 100
+
+
 def cmd_survey(args: argparse.Namespace) -> int:
-    masses = np.geomspace(1e-3, 1.0, args.n_mass)
+    max_charge = _count(args, "--max-charge", high=_MAX_CHARGE)
+    n_mass = _count(args, "--n-mass")
     kw = _common_scan_kwargs(args)
+    from .models import enumerate_models
+
+    n_models = enumerate_models(max_charge).size
+    upper = gm2.dataset(args.dataset).kind != "band"
+    _check_grid(n_models, n_mass, len(engine.default_xi()), 1 if upper else 9, args)
+    masses = np.geomspace(1e-3, 1.0, n_mass)
     if args.electron_gm2 is not None:
         extra = constraints.get(f"gm2_electron_{args.electron_gm2}")
         kw["constraints"] = [c for c in kw["constraints"] if c.name != extra.name] + [extra]
     client = _backend_client(args.backend)
     try:
-        result = engine.survey(max_charge=args.max_charge, masses=masses, dataset=args.dataset, **kw)
+        result = engine.survey(max_charge=max_charge, masses=masses, dataset=args.dataset, **kw)
     finally:
         if client is not None:
             client.close()
@@ -443,7 +541,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         raise CLIError(str(exc)) from None
     summary = result.summary()
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(_dumps(summary, indent=2))
         return 0
     print(f"{args.file}: {summary['kind']}; {summary['n_models']} models, "
           f"{len(summary['masses'])} masses ({min(summary['masses']):g} - "
@@ -508,13 +606,14 @@ def cmd_plot_model(args: argparse.Namespace) -> int:
 
     model = _model_from_args(args)
     eps = _parse_eps(args.eps)
-    loop_scale = None if args.loop_scale is None else _float(args.loop_scale, "--loop-scale")
+    loop_scale = _loop_scale(args)
     lo, hi = _float(args.mass_min, "--mass-min"), _float(args.mass_max, "--mass-max")
-    if not 0 < lo < hi:
+    if not (0 < lo < hi and math.isfinite(hi)):
         raise CLIError(f"--mass-min {args.mass_min} and --mass-max {args.mass_max} must satisfy "
                        "0 < min < max (GeV)")  # fmt: skip
+    _parse_masses([args.mass_min, args.mass_max])
     names = [c.name for c in _chosen(args, default="all")]
-    masses = np.geomspace(lo, hi, args.n_mass)
+    masses = np.geomspace(lo, hi, _count(args, "--n-mass", high=10**6))
     data = mass_coupling_data(model, masses, eps=eps, loop_scale=loop_scale, constraints=names,
                               dataset=args.dataset)  # fmt: skip
     artists = plot_mass_coupling(data)
@@ -569,6 +668,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--overwrite", action="store_true",
                        help="replace an existing --out file (otherwise it is refused)")  # fmt: skip
         p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+        p.add_argument("--chunk-size", type=int, default=None,
+                       help="models per chunk (the unit of work, of writing and of resume; "
+                            "default: about 1e6 grid points)")  # fmt: skip
         _selection_arguments(p, "default")
 
     p_scan = sub.add_parser("scan", help="scan a model plane and store it (HDF5)")
@@ -576,7 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_ar = scans.add_parser("alpha-r", help="X = sin a (Le-Lmu) + cos a (B/3-Lmu) + R (Lmu-Ltau)")
     p_ar.add_argument("--mass", nargs="+", default=["0.2"], help="X masses in GeV (default 0.2)")
     p_ar.add_argument("--n", type=int, default=200, help="points per axis of the plane")
-    p_ar.add_argument("--r-max", type=float, default=3.0, help="R from -r_max to r_max")
+    p_ar.add_argument("--r-max", default="3", help="R from -r_max to r_max")
     p_ar.add_argument("--mix-n", type=int, default=64, help="about this many xi values, 0 included")
     p_ar.add_argument("--no-mixing", action="store_true", help="eps = 0 instead of free mixing")
     p_ar.add_argument("--n-g", type=int, default=9, help="couplings across the g-2 band")
@@ -652,22 +754,63 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"zprime-atlas: warning: {message}", file=sys.stderr)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that the scan unwinds like after Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
+def _interrupted(args: argparse.Namespace, argv: Sequence[str]) -> str:
+    """The one sentence printed after Ctrl-C or SIGTERM (with the resume command for scans)."""
+    out = getattr(args, "out", None)
+    if getattr(args, "command", None) not in ("scan", "survey") or out is None:
+        return "interrupted"
+    state = store.progress(out)
+    if state is None:
+        return "interrupted; nothing was kept" if not Path(out).exists() else "interrupted"
+    words = [w for w in argv if w != "--overwrite"]
+    if "--resume" not in words:
+        words.append("--resume")
+    return (f"interrupted; {state[0]} of {state[1]} chunks kept in {store.partial_path(out)}; "
+            f"resume with: {PROG} {shlex.join(words)}")  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``zprime-atlas`` console script; returns the exit code."""
+    """Entry point of the ``zprime-atlas`` console script; returns the exit code.
+
+    Errors are one sentence on stderr (exit 1; usage errors exit 2); Ctrl-C exits 130 and SIGTERM
+    143, after one sentence saying what was kept.
+    """
+    words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(words)
     extra = catalogue.extra_recast_folders()
     if extra and not getattr(args, "quiet", False):
         print("extra recast folders in use ($ZPRIME_ATLAS_RECASTS): " + ", ".join(extra),
               file=sys.stderr)  # fmt: skip
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread: leave SIGTERM alone
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     with warnings.catch_warnings():  # restores the caller's warning display afterwards
         warnings.showwarning = _show_warning  # one line per warning, no source location
         try:
             return int(args.func(args))
+        except KeyboardInterrupt as exc:
+            print(f"{PROG}: {_interrupted(args, words)}", file=sys.stderr)
+            return 143 if isinstance(exc, _Terminated) else 130
+        except MemoryError:
+            print(f"{PROG}: error: out of memory; make the grid smaller", file=sys.stderr)
+            return 1
         except (CLIError, ValueError, OSError) as exc:
             message = str(exc).rstrip(".").replace("pass loop_scale (GeV)", "pass --loop-scale GEV")
+            message = message.replace("(CLI --resume, Python resume=True)", "(--resume)")
             print(f"{PROG}: error: {message}", file=sys.stderr)
             return 1
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

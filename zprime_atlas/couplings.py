@@ -135,6 +135,9 @@ def loop_mixing_over_g(
         if not np.isfinite(mu0) or mu0 <= 0:
             raise ValueError(f"loop_scale must be a positive scale in GeV, got {loop_scale!r}")
         mu2 = mu0 * mu0
+        if not np.isfinite(mu2):  # ln(mu_0^2) would be infinite: every eps NaN, silently
+            raise ValueError(f"loop_scale {loop_scale!r} GeV is too large: its square overflows "
+                             "(it must be below ~1e154 GeV)")  # fmt: skip
     total = np.zeros(np.broadcast_shapes(model.shape, q2.shape), dtype=np.complex128)
     for f in CHARGED_FERMIONS:
         x = model.charge(f)

@@ -17,15 +17,21 @@ writes them (HDF5 is single-writer), so memory is bounded by the chunk size. Wit
 is written as it arrives and ``resume=True`` skips chunks already marked done.
 
 Storage per constraint (``store``): ``"ratio"`` keeps r (float32, N x M x K x G); ``"summary"`` keeps,
-per (model, mass, mix), the number of couplings it excludes and its smallest r over the couplings.
-``"auto"`` picks ratio up to 5e6 grid points (the survey always stores summaries). ``allowed``
-(every r < 1, NaN = no constraint) is always kept at full resolution.
+per (model, mass, mix), the number of couplings it excludes and its smallest r over the couplings
+(in memory; a summary *file* keeps, instead of the smallest r, per (model, mass) whether the
+constraint says nothing at any mixing and coupling, and the band edges to 16 mantissa bits: the
+default alpha-R file is 17 MB instead of 129 MB; :mod:`zprime_atlas.store`). ``"auto"`` picks
+ratio up to 5e6 grid points (the survey always stores summaries). ``allowed`` (every r < 1, NaN =
+no constraint) is always kept at full resolution.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -124,9 +130,32 @@ def _sliced(spec: _Spec, start: int, stop: int) -> _Spec:
     )
 
 
-def _evaluate_sliced(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, NDArray]]:
+def _evaluate_sliced(spec: _Spec, start: int, stop: int, parent: int | None = None
+                     ) -> tuple[int, int, dict[str, NDArray]]:  # fmt: skip
+    if parent is not None and os.getpid() != parent:
+        _watch_parent(parent)
     _, _, res = _evaluate_chunk(spec, 0, stop - start)
     return start, stop, res
+
+
+_WATCHING: set[int] = set()
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker process: exit as soon as the scan's process ``parent`` is gone (killed, even with
+    SIGKILL), instead of idling until the pool's timeout. Started once per worker."""
+    if parent in _WATCHING:
+        return
+    _WATCHING.add(parent)
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="zprime-atlas-parent-watch", daemon=True).start()
 
 
 def _ratio_inside(
@@ -224,6 +253,47 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
 
 # -- the scan ----------------------------------------------------------------------------------------
 
+#: The summary stores per-point exclusion counts in one byte.
+MAX_SUMMARY_COUPLINGS = 255
+
+
+def memory_estimate(n_models: int, n_masses: int, n_mix: int, n_g: int, n_constraints: int,
+                    store: str, *, in_memory: bool, n_jobs: int = 1) -> int:  # fmt: skip
+    """Bytes a scan of this size needs, roughly: the models, one chunk's working arrays per worker,
+    and the result (in memory) or the compressed file image (which is built in memory).
+
+    Python integers throughout: an absurd grid gives an absurd number, not an overflow.
+    """
+    per_model = n_masses * n_mix * n_g
+    chunk_points = max(per_model, min(_TARGET_CHUNK_POINTS, n_models * per_model))
+    working = chunk_points * 8 * 16  # the couplings, r and masks of the constraint being evaluated
+    per_point = 16 + n_g + n_constraints * (4 * n_g if store == "ratio" else 1)
+    result = n_models * n_masses * n_mix * per_point
+    return n_models * 1000 + working * max(1, n_jobs) + (result if in_memory else result // 4)
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory of this machine (None if unknown)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(n_models: int, n_masses: int, n_mix: int, n_g: int, n_constraints: int,
+                 store: str, *, in_memory: bool, n_jobs: int = 1) -> None:  # fmt: skip
+    """ValueError (one sentence, with the estimate) if the scan cannot fit in this machine's memory."""
+    need = memory_estimate(n_models, n_masses, n_mix, n_g, n_constraints, store,
+                           in_memory=in_memory, n_jobs=n_jobs)  # fmt: skip
+    have = physical_memory()
+    if have is not None and need > have:
+        raise ValueError(
+            f"this scan ({n_models:.3g} models x {n_masses:.3g} masses x {n_mix:.3g} mixings x "
+            f"{n_g:.3g} couplings) needs about {need / 1e9:.3g} GB of memory and this machine has "
+            f"{have / 1e9:.3g} GB: make the grid smaller"
+        )
+
+
 
 def _mixing_axis(eps, eps_over_g, loop_scale) -> tuple[str, NDArray[np.float64]]:
     if eps is not None and eps_over_g is not None:
@@ -310,8 +380,8 @@ def _parse_couplings(
     if g_X is not None and gm2 is not None:
         raise ValueError("give g_X or gm2, not both")
     dataset = _gm2.dataset(gm2 or "2021")
-    if int(n_g) < 1:
-        raise ValueError(f"n_g must be at least 1, got {n_g!r}")
+    if isinstance(n_g, bool) or not isinstance(n_g, (int, np.integer)) or int(n_g) < 1:
+        raise ValueError(f"n_g must be a positive integer, got {n_g!r}")
     if at_upper_limit:
         if dataset.kind == "band":
             raise ValueError(f"g-2 data set {dataset.name!r} is a band, not an upper limit")
@@ -366,6 +436,11 @@ def plan_scan(
         store = "ratio" if flat.size * per_model <= _AUTO_RATIO_LIMIT else "summary"
     if store not in ("ratio", "summary"):
         raise ValueError(f"store must be 'ratio', 'summary' or 'auto', got {store!r}")
+    if store == "summary" and n_couplings > MAX_SUMMARY_COUPLINGS:
+        raise ValueError(f"{n_couplings} couplings per point is more than the summary storage "
+                         f"counts ({MAX_SUMMARY_COUPLINGS}); use fewer or store='ratio'")  # fmt: skip
+    check_memory(flat.size, len(masses), len(mix_values), n_couplings, len(selected), store,
+                 in_memory=False)  # fmt: skip
     charges = np.stack([np.broadcast_to(flat.charge(f), flat.shape) for f in FERMIONS], axis=1)
     spec = _Spec(
         charges=np.ascontiguousarray(charges, dtype=np.float64),
@@ -385,7 +460,7 @@ def plan_scan(
 
 def _attributes(plan: ScanPlan, chunk_size: int, kind: str) -> dict[str, Any]:
     spec, flat = plan.spec, plan.models
-    hashes: dict[str, str] = {}
+    hashes: dict[str, str] = _package_data_hashes()
     citations: dict[str, list[str]] = {}
     for c in spec.constraints:
         citations[c.name] = list(c.citation)
@@ -398,11 +473,42 @@ def _attributes(plan: ScanPlan, chunk_size: int, kind: str) -> dict[str, Any]:
         "nsigma": spec.nsigma,
         "m_dark": spec.dark[1],
         "extra_recast_folders": json.dumps(catalogue.extra_recast_folders()),
+        "constraint_settings": json.dumps({c.name: _settings(c) for c in spec.constraints},
+                                          sort_keys=True),
     }
     return _store.scan_attributes(
         plan.layout, kind=kind, chunk_size=chunk_size, n_chunks=len(plan.bounds), options=options,
         citations=citations, file_hashes=hashes, family=family, name=flat.name or "",
     )  # fmt: skip
+
+
+def _package_data_hashes() -> dict[str, str]:
+    """sha256 of every data table the package ships (``zprime_atlas/data/...``: decay, COHERENT,
+    NSI, cosmology inputs): part of the configuration even when the version did not change."""
+    import hashlib
+    from importlib import resources
+
+    root = Path(str(resources.files("zprime_atlas"))) / "data"
+    out: dict[str, str] = {}
+    if root.is_dir():
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            out[f"zprime_atlas/data/{path.relative_to(root).as_posix()}"] = hashlib.sha256(
+                path.read_bytes()).hexdigest()  # fmt: skip
+    return out
+
+
+def _settings(c: Constraint) -> dict[str, Any]:
+    """A constraint's class and simple parameters (e.g. ``NSIOscillation(scale=0.5)``): part of the
+    configuration, so that a resume with the same name but other settings is refused."""
+    out: dict[str, Any] = {"class": f"{type(c).__module__}.{type(c).__qualname__}"}
+    for key, value in sorted(getattr(c, "__dict__", {}).items()):
+        if key.startswith("_"):
+            continue
+        if isinstance(value, (bool, int, float, str)):
+            out[key] = value if not isinstance(value, float) or np.isfinite(value) else str(value)
+        elif isinstance(value, np.generic) and np.ndim(value) == 0:
+            out[key] = str(value)
+    return out
 
 
 def execute(
@@ -425,18 +531,24 @@ def execute(
     """
     writer = (_store.ScanWriter(Path(out), plan.layout, plan.attrs, resume, overwrite)
               if out is not None else None)  # fmt: skip
+    if writer is None:
+        n, m, k, g = plan.spec.shape
+        check_memory(n, m, k, g, len(plan.spec.constraints), plan.spec.store, in_memory=True,
+                     n_jobs=n_jobs)  # fmt: skip
     memory = None if writer is not None else _Memory(plan.spec)
-    todo = [b for i, b in enumerate(plan.bounds) if writer is None or not writer.done[i]]
-    if max_chunks is not None:
-        todo = todo[:max_chunks]
     try:
+        todo = [b for i, b in enumerate(plan.bounds) if writer is None or not writer.done[i]]
+        if max_chunks is not None:
+            todo = todo[:max_chunks]
         _run(plan.spec, todo, plan.bounds, n_jobs, backend, writer or memory, progress)
+        if writer is not None:
+            if not np.all(writer.done):
+                return None  # stopped early (max_chunks): the scan is unfinished, resume it
+            writer.finish()  # the target appears, finished, in one rename
     finally:
-        if writer is not None:  # an interruption leaves every finished chunk marked done
+        if writer is not None:  # an interruption keeps every finished chunk (store.ScanWriter)
             writer.close()
     if writer is not None:
-        if not np.all(writer.done):
-            return None  # stopped early (max_chunks): the file is unfinished
         return load(out)  # type: ignore[arg-type]
     assert memory is not None
     return memory.result(plan.models, plan.attrs)
@@ -526,9 +638,11 @@ def _run(spec, todo, bounds, n_jobs, backend, sink, progress) -> None:
 
                 register_ray()
 
+            parent = os.getpid() if backend == "loky" else None  # worker processes watch us
+
             def tasks(bounds_: list[tuple[int, int]]):
                 return (
-                    delayed(_evaluate_sliced)(_sliced(spec, start, stop), start, stop)
+                    delayed(_evaluate_sliced)(_sliced(spec, start, stop), start, stop, parent)
                     for start, stop in bounds_
                 )
 
@@ -543,11 +657,30 @@ def _run(spec, todo, bounds, n_jobs, backend, sink, progress) -> None:
                     size = 4 * max(1, int(n_jobs if n_jobs > 0 else 2))
                     batches = [todo[i : i + size] for i in range(0, len(todo), size)]
                 for batch in batches:
-                    for start, stop, res in parallel(tasks(batch)):
-                        sink.write(index[(start, stop)], start, stop, res)
-                        bar.update(1)
+                    results = parallel(tasks(batch))
+                    try:
+                        for start, stop, res in results:
+                            sink.write(index[(start, stop)], start, stop, res)
+                            bar.update(1)
+                    except BaseException:
+                        _abort(results, backend)
+                        raise
     finally:
         bar.close()
+
+
+def _abort(results: Any, backend: str) -> None:
+    """Stop the workers after a failure or an interruption (no worker outlives the scan)."""
+    close = getattr(results, "close", None)
+    if close is not None:  # joblib aborts its pending tasks when its generator is closed
+        with contextlib.suppress(Exception), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # joblib's "tasks ... have been cancelled"
+            close()
+    if backend == "loky":
+        from joblib.externals.loky import get_reusable_executor  # type: ignore[import-untyped]
+
+        with contextlib.suppress(Exception):
+            get_reusable_executor().shutdown(wait=True, kill_workers=True)
 
 
 # -- sinks: memory and HDF5 ------------------------------------------------------------------------

@@ -19,6 +19,8 @@ Layout (dimensions ``model``, ``mass``, ``mix``, ``coupling``, ``fermion``)::
     ratio_<constraint>           (model, mass, mix, coupling)  r (store = "ratio")
     excluded_count_<constraint>  (model, mass, mix)            couplings excluded (store = "summary")
     min_ratio_<constraint>       (model, mass, mix)            smallest r over the couplings
+    silent_<constraint>          (model, mass)                 1: says nothing at any mix and
+                                                               coupling (summaries read from files)
 
 Each constraint variable carries ``constraint`` (its registry name) and ``quantity`` attributes; the
 scan's provenance attributes (package version, data-file hashes, command line, ...) are the
@@ -43,7 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["from_dataset", "read", "to_dataset", "write"]
 
-_QUANTITIES = ("ratio", "excluded_count", "min_ratio")
+_QUANTITIES = ("ratio", "excluded_count", "min_ratio", "silent")
 _FULL = ("model", "mass", "mix", "coupling")
 
 
@@ -100,7 +102,7 @@ def to_dataset(result: ScanResult) -> xarray.Dataset:
                        {"long_name": "gauge coupling g_X, geometric across the band"})  # fmt: skip
     for name in result.constraint_names:
         for quantity, arr in result.results[name].items():
-            dims = _FULL if quantity == "ratio" else _FULL[:3]
+            dims = {"ratio": _FULL, "silent": _FULL[:2]}.get(quantity, _FULL[:3])
             data[f"{quantity}_{name}"] = (dims, arr, {"constraint": name, "quantity": quantity})
     coords = {
         "model": np.arange(n),

@@ -124,10 +124,14 @@ class ScanResult:
         res: dict[str, NDArray] = {"g_low": self.g_low, "g_high": self.g_high,
                                    "allowed": self.allowed}  # fmt: skip
         for name, data in self.results.items():
+            if store == "summary":  # the file layout: excluded_count and silent
+                data = {"excluded_count": data["excluded_count"],
+                        "silent": _silent(data).astype(np.uint8)}  # fmt: skip
             for what, arr in data.items():
                 res[f"{what}/{name}"] = arr
         try:
             writer.write(0, 0, n, res)
+            writer.finish()
         finally:
             writer.close()
 
@@ -166,9 +170,7 @@ class ScanResult:
         windows. A model allowed only at such points is *gap-only*, not viable."""
         out = np.zeros(self.shape[:2], dtype=bool)
         for name in self.constraint_names:
-            res = self.results[name]
-            arr = res["ratio"] if "ratio" in res else res["min_ratio"][..., None]
-            silent = np.all(np.isnan(arr), axis=(2, 3))  # (N, M)
+            silent = _silent(self.results[name])  # (N, M)
             try:
                 lo, hi = _registry.get(name).mass_range
             except ValueError:
@@ -245,6 +247,14 @@ class ScanResult:
             g = band_couplings(self.g_low[i], self.g_high[i], allowed.shape[-1])
             g = np.broadcast_to(g, allowed.shape)
         return g[allowed]
+
+
+def _silent(res: dict[str, NDArray]) -> NDArray[np.bool_]:
+    """(N, M): the constraint says nothing at any mixing and coupling (any storage kind)."""
+    if "silent" in res:
+        return np.asarray(res["silent"], dtype=bool)
+    arr = res["ratio"] if "ratio" in res else res["min_ratio"][..., None]
+    return np.all(np.isnan(arr), axis=(2, 3))
 
 
 def _span(values: NDArray) -> list[float] | None:

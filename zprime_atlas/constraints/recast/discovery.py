@@ -30,14 +30,36 @@ def load_recast(meta_path: str | os.PathLike[str], packaged: bool | None = None)
     meta = parse_metadata(meta_path)
     column = "eps" if meta.coupling == "eps" else "gprime"
     data: LimitData | RValueTable
+    data_path = _inside(meta_path, meta.data, "data")
     if meta.lifetime.kind == "rvalues":
-        data = read_rvalue_csv(meta_path.parent / meta.data)
+        data = read_rvalue_csv(data_path)
     else:
-        data = read_limit_csv(meta_path.parent / meta.data, column)
+        data = read_limit_csv(data_path, column)
     fractions = None
     if meta.production_fractions is not None:
-        fractions = read_fractions_csv(meta_path.parent / meta.production_fractions)
+        fractions = read_fractions_csv(
+            _inside(meta_path, meta.production_fractions, "production_fractions")
+        )
     return RecastConstraint(meta, data, meta_path, fractions, packaged=packaged)
+
+
+def _inside(meta_path: Path, name: str, key: str) -> Path:
+    """``name`` resolved in the metadata file's folder; RecastFileError if it leads outside it
+    (a symbolic link out of the folder) or is not a regular file."""
+    folder = meta_path.parent
+    target = folder / name
+    try:
+        resolved = target.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise RecastFileError(f"{meta_path}: {key} file {name} does not exist in {folder}") from None
+    if not resolved.is_relative_to(folder.resolve()):
+        raise RecastFileError(
+            f"{meta_path}: {key} file {name} leads outside the folder {folder} (a symbolic link); "
+            "data files must lie beside their metadata"
+        )
+    if not resolved.is_file():
+        raise RecastFileError(f"{meta_path}: {key} file {name} is not a regular file")
+    return target
 
 
 def _packaged_dir() -> Path | None:
@@ -84,6 +106,9 @@ def discover_recasts(
                 constraints.append(load_recast(meta_path))
             except RecastFileError as exc:
                 problems.append(str(exc))
+            except Exception as exc:  # any other failure of one file must not take the rest down
+                problems.append(f"{meta_path}: could not be loaded ({type(exc).__name__}); the "
+                                "other recasts are unaffected")  # fmt: skip
     return constraints, problems
 
 

@@ -166,14 +166,55 @@ class Field:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A finite TOML number (TOML has nan and inf literals: they are refused, never propagated)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+#: Longest piece of a user's file quoted in a message (messages never echo file contents).
+QUOTE_LIMIT = 32
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_.+\-]{1," + str(QUOTE_LIMIT) + r"}$")
+
+
+def quote(value: Any) -> str:
+    """A short identifier from a file (a key, a mechanism or channel name), quoted; anything
+    else (long, with spaces or symbols: possibly private text) is not shown."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool) and _IDENTIFIER.match(str(value)):
+        return repr(value)
+    return "(a value not shown)"
+
+
+def type_name(value: Any) -> str:
+    """What a TOML value is, in words (the value itself is not shown)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number" if math.isfinite(value) else f"the non-finite number {value}"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time" if hasattr(value, "isoformat") else type(value).__name__
+
+
+def _check_data_path(v: str) -> str | None:
+    p = Path(v)
+    if not v or p.is_absolute() or ".." in p.parts or "\\" in v:
+        return (f"data file {quote(v)} must be a file name relative to this file's folder (no "
+                "absolute path, no '..')")  # fmt: skip
+    return None
 
 
 #: TOML types a field may have: name -> (test, words for an error message).
 KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "string": (lambda v: isinstance(v, str), "a string"),
     "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
-    "number": (_is_number, "a number"),
+    "number": (_is_number, "a finite number"),
     "strings": (
         lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
         "a list of strings",
@@ -193,7 +234,7 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
 
 def _check_name(v: str) -> str | None:
     if not v.replace("_", "").isalnum() or v.lower() != v:
-        return f"name {v!r} must be lower_snake_case"
+        return f"name {quote(v)} must be lower_snake_case"
     return None
 
 
@@ -207,12 +248,14 @@ def _check_reference(v: str) -> str | None:
     try:
         named_model(v)
     except ValueError as exc:
+        if len(repr(v)) > QUOTE_LIMIT:  # never echo a long piece of the file
+            return f"reference model {quote(v)} is not a zprime_atlas model name"
         return f"reference model: {exc}"
     return None
 
 
 def _check_coupling(v: str) -> str | None:
-    return None if v in ("eps", "g") else f"coupling must be 'eps' or 'g', got {v!r}"
+    return None if v in ("eps", "g") else f"coupling must be 'eps' or 'g', got {quote(v)}"
 
 
 def _check_production(v: list[str]) -> str | None:
@@ -220,7 +263,7 @@ def _check_production(v: list[str]) -> str | None:
         return "'production' must be a non-empty list of mechanisms"
     for mech in v:
         if mech not in MECHANISMS:
-            return f"unknown production mechanism {mech!r}; known: " + ", ".join(MECHANISMS)
+            return f"unknown production mechanism {quote(mech)}; known: " + ", ".join(MECHANISMS)
     return None
 
 
@@ -230,7 +273,7 @@ def _check_final_states(v: str | list[str]) -> str | None:
         return "'final_states' must be a channel list or 'invisible'"
     for fs in finals:
         if fs != INVISIBLE and fs not in VISIBLE_CHANNELS:
-            return f"unknown final state {fs!r}; use 'invisible' or channels of " + ", ".join(
+            return f"unknown final state {quote(fs)}; use 'invisible' or channels of " + ", ".join(
                 VISIBLE_CHANNELS
             )
     if INVISIBLE in finals and len(finals) > 1:
@@ -240,7 +283,7 @@ def _check_final_states(v: str | list[str]) -> str | None:
 
 def _check_kind(v: str) -> str | None:
     return None if v in SEARCH_KINDS else (
-        f"kind {v!r} is not one of " + ", ".join(SEARCH_KINDS))  # fmt: skip
+        f"kind {quote(v)} is not one of " + ", ".join(SEARCH_KINDS))  # fmt: skip
 
 
 def _check_year(v: int) -> str | None:
@@ -250,7 +293,7 @@ def _check_year(v: int) -> str | None:
 def _check_states(v: list[str]) -> str | None:
     for fs in v:
         if fs not in VISIBLE_CHANNELS and fs != INVISIBLE:
-            return f"unknown reference state {fs!r}; use channels of " + ", ".join(VISIBLE_CHANNELS)
+            return f"unknown reference state {quote(fs)}; use channels of " + ", ".join(VISIBLE_CHANNELS)
     return None if v else "'reference_states' must be a non-empty list of channels"
 
 
@@ -277,14 +320,16 @@ _V1: tuple[Field, ...] = (
     Field("inspire", "string or strings", False, "INSPIRE texkey(s)"),
     Field("journal", "string", False, "journal reference"),
     Field("cl", "number", True, "confidence level of the published limit, in (0, 1)", _check_cl),
-    Field("data", "string", True, "limit CSV, relative to this file"),
+    Field("data", "string", True, "limit CSV, relative to this file",
+          _check_data_path),
     Field("reference", "string", True, "model the data column limits (a zprime_atlas.model name)",
           _check_reference),
     Field("coupling", "string", True, "'eps' (dark photon, column eps) or 'g' (column gprime)",
           _check_coupling),
     Field("production", "strings", False, "production mechanisms (or production_fractions)",
           _check_production),
-    Field("production_fractions", "string", False, "CSV of per-mass mechanism fractions"),
+    Field("production_fractions", "string", False, "CSV of per-mass mechanism fractions",
+          _check_data_path),
     Field("final_states", "string or strings", True, "decay channels, or 'invisible'",
           _check_final_states),
     Field("lifetime", "table", False,
@@ -380,12 +425,12 @@ def parse_metadata(path: Path) -> RecastMetadata:
     schema = SCHEMAS.get(version) if isinstance(version, int) else None
     if schema is None:
         raise RecastFileError(
-            _sentence(path, lines.get("format_version"), f"format_version = {version!r} is not "
+            _sentence(path, lines.get("format_version"), f"format_version = {quote(version)} is not "
                       f"supported (known: {', '.join(map(str, SCHEMAS))})")
         )  # fmt: skip
     for key in raw:
         if key not in schema:
-            report(key, f"unknown key {key!r}")
+            report(key, f"unknown key {quote(key)}")
     good: dict[str, Any] = {}
     for key, spec in schema.items():
         if key not in raw:
@@ -395,7 +440,7 @@ def parse_metadata(path: Path) -> RecastMetadata:
         value = raw[key]
         test, words = KINDS[spec.kind]
         if not test(value):
-            report(key, f"key {key!r} must be {words}, got {value!r}")
+            report(key, f"key {key!r} must be {words}, got {type_name(value)}")
             continue
         problem = spec.check(value) if spec.check else None
         if problem:
@@ -459,29 +504,30 @@ def _parse_lifetime(spec: dict[str, Any]) -> Lifetime | str:
     if kind is None:
         return "'lifetime' must be a table with a 'kind'"
     if kind not in LIFETIME_KEYS:
-        return f"lifetime kind {kind!r} is not prompt, window, displaced or rvalues"
+        return f"lifetime kind {quote(kind)} is not prompt, window, displaced or rvalues"
     unknown = sorted(set(spec) - set(LIFETIME_KEYS[kind]))
     if unknown:
         return (
-            f"lifetime kind {kind!r} has no key {unknown[0]!r} (keys: "
+            f"lifetime kind {kind!r} has no key {quote(unknown[0])} (keys: "
             + ", ".join(LIFETIME_KEYS[kind])
             + ")"
         )
     not_numbers = ("kind", "t1_threshold", "boost_parent", "boost_recoil", "t1_pieces")
     numbers = [k for k in spec if k not in not_numbers]
     for k in numbers:
-        if not _is_number(spec[k]):
-            return f"lifetime {k} must be a number, got {spec[k]!r}"
+        infinite_t1 = k == "t1_ps" and spec[k] == math.inf  # an open window: allowed
+        if not (_is_number(spec[k]) or infinite_t1):
+            return f"lifetime {k} must be a finite number, got {type_name(spec[k])}"
     if kind in ("prompt", "rvalues"):
         return Lifetime(kind)
     if kind == "window":
         threshold = spec.get("t1_threshold", 0.0)
         if isinstance(threshold, str):  # a channel: its pair threshold, e.g. "mu_mu" -> 2 m_mu
             if threshold not in ("e_e", "mu_mu", "tau_tau"):
-                return f"t1_threshold {threshold!r} is not a lepton pair"
+                return f"t1_threshold {quote(threshold)} is not a lepton pair"
             threshold = 2.0 * FERMION_MASS[threshold.split("_")[0]]
         elif not _is_number(threshold):
-            return f"t1_threshold must be a number (GeV) or a lepton pair, got {threshold!r}"
+            return f"t1_threshold must be a number (GeV) or a lepton pair, got {type_name(threshold)}"
         t1 = float(spec.get("t1_ps", math.inf))
         t0 = float(spec.get("t0_ps", 0.0))
         if not t1 > t0 >= 0:
@@ -523,17 +569,22 @@ def _parse_boost(spec: dict[str, Any]) -> dict[str, Any] | str:
             for key in ("boost_parent", "boost_recoil"):
                 name = spec.get(key)
                 if name not in BOOST_PARTICLES:
-                    return (f"{key} = {name!r} is not one of " + ", ".join(BOOST_PARTICLES)
+                    return (f"{key} = {quote(name)} is not one of " + ", ".join(BOOST_PARTICLES)
                             + " (or give x_energy_gev)")  # fmt: skip
             out["boost_parent_gev"] = BOOST_PARTICLES[spec["boost_parent"]]
             out["boost_recoil_gev"] = BOOST_PARTICLES[spec["boost_recoil"]]
     pieces = spec.get("t1_pieces")
     if pieces is not None:
-        ok = isinstance(pieces, list) and pieces and all(
-            isinstance(p, list) and len(p) == 3 and all(_is_number(x) for x in p) for p in pieces)
+        def piece_ok(p: Any) -> bool:  # a = +inf (no cut from m_from on) only with b = 0
+            if not (isinstance(p, list) and len(p) == 3):
+                return False
+            open_ended = isinstance(p[1], float) and p[1] == math.inf and p[2] == 0
+            return _is_number(p[0]) and _is_number(p[2]) and (_is_number(p[1]) or open_ended)
+
+        ok = isinstance(pieces, list) and pieces and all(piece_ok(p) for p in pieces)
         if not ok:
-            return (f"t1_pieces = {pieces!r} must be a list of [m_from_GeV, a_ps, b_ps_per_GeV] "
-                    "triples")  # fmt: skip
+            return ("t1_pieces must be a list of [m_from_GeV, a_ps, b_ps_per_GeV] triples of "
+                    "finite numbers")  # fmt: skip
         starts = [float(p[0]) for p in pieces]
         if starts != sorted(starts):
             return f"t1_pieces must start at increasing masses, got {starts}"

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from ..._csv import rows_with_lines
 from .production import MECHANISMS
-from .schema import RecastFileError
+from .schema import RecastFileError, quote
 
 __all__ = [
     "LimitData",
@@ -33,6 +33,10 @@ __all__ = [
     "read_rvalue_csv",
     "sha256",
 ]
+
+
+#: Largest data file read (a limit table is a few kB; anything huge is not one).
+MAX_DATA_BYTES = 64 << 20
 
 
 def sha256(path: Path) -> str:
@@ -93,6 +97,8 @@ class LimitData:
 def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and data rows (with 1-based line numbers) of a '#'-commented CSV file."""
     try:
+        if path.stat().st_size > MAX_DATA_BYTES:
+            raise RecastFileError(f"{path}: the data file is larger than {MAX_DATA_BYTES >> 20} MB")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RecastFileError(f"{path}: cannot read the data file ({exc.strerror})") from None
@@ -109,7 +115,7 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     for lineno, fields in rows:
         if len(fields) != len(header):
             raise RecastFileError(
-                f"{path}:{lineno}: expected {len(header)} columns ({', '.join(header)}), "
+                f"{path}:{lineno}: expected {len(header)} columns (as the header row), "
                 f"got {len(fields)}"
             )
     if not rows:
@@ -121,9 +127,9 @@ def _float_cell(path: Path, lineno: int, column: str, text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise RecastFileError(f"{path}:{lineno}: {column} = {text!r} is not a number") from None
+        raise RecastFileError(f"{path}:{lineno}: {column} is not a number") from None
     if not math.isfinite(value):
-        raise RecastFileError(f"{path}:{lineno}: {column} = {text!r} is not finite")
+        raise RecastFileError(f"{path}:{lineno}: {column} is not finite (nan or inf)")
     return value
 
 
@@ -136,7 +142,7 @@ def read_limit_csv(path: Path, column: str) -> LimitData:
     path = Path(path)
     header, rows = _read_csv_rows(path)
     if "m_GeV" not in header:
-        raise RecastFileError(f"{path}: missing column 'm_GeV' (header: {', '.join(header)})")
+        raise RecastFileError(f"{path}: missing column 'm_GeV' in the header row")
     two_sided = f"{column}_lower" in header or f"{column}_upper" in header
     if two_sided:
         needed = ["m_GeV", f"{column}_lower", f"{column}_upper"]
@@ -145,7 +151,7 @@ def read_limit_csv(path: Path, column: str) -> LimitData:
     missing = [c for c in needed if c not in header]
     if missing:
         raise RecastFileError(
-            f"{path}: missing column {missing[0]!r} (header: {', '.join(header)}; the metadata's "
+            f"{path}: missing column {missing[0]!r} in the header row (the metadata's "
             f"coupling needs column {column!r})"
         )
     col = {name: header.index(name) for name in needed}
@@ -183,7 +189,7 @@ def read_limit_csv(path: Path, column: str) -> LimitData:
                 seg = int(seg_text)
             except ValueError:
                 raise RecastFileError(
-                    f"{path}:{lineno}: segment {seg_text!r} is not an integer"
+                    f"{path}:{lineno}: segment is not an integer"
                 ) from None
             if segments and seg < segments[-1]:
                 raise RecastFileError(f"{path}:{lineno}: segment numbers must not decrease")
@@ -257,7 +263,7 @@ def read_rvalue_csv(path: Path) -> RValueTable:
     missing = [c for c in needed if c not in header]
     if missing:
         raise RecastFileError(
-            f"{path}: missing column {missing[0]!r} (header: {', '.join(header)}; an r-value "
+            f"{path}: missing column {missing[0]!r} in the header row (an r-value "
             "table needs m_GeV, eps, r)"
         )
     col = [header.index(c) for c in needed]
@@ -326,7 +332,7 @@ def read_fractions_csv(path: Path) -> ProductionFractions:
     for name in header[1:]:
         if name not in MECHANISMS:
             raise RecastFileError(
-                f"{path}: unknown production mechanism {name!r}; known: " + ", ".join(MECHANISMS)
+                f"{path}: unknown production mechanism {quote(name)}; known: " + ", ".join(MECHANISMS)
             )
     table: list[list[float]] = []
     for lineno, fields in rows:
