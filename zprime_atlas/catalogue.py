@@ -34,6 +34,7 @@ _BUILTIN: dict[str, tuple[str, str, str]] = {
     "ccfr_trident": ("CCFR", "neutrino", "1991"),
     "charm2_trident": ("CHARM-II", "neutrino", "1990"),
     "coherent_csi_2017": ("COHERENT", "neutrino", "2017"),
+    "coherent_lar_2020": ("COHERENT", "neutrino", "2020"),
     "nsi_oscillation": ("oscillations", "neutrino", "2024"),
     "gm2_electron_cs": ("(g-2)_e Cs", "g-2", ""),
     "gm2_electron_rb": ("(g-2)_e Rb", "g-2", ""),

@@ -22,6 +22,7 @@ from importlib.metadata import entry_points
 from .base import Constraint
 from .borexino import Borexino
 from .coherent import CoherentCsI2017
+from .coherent_binned import CoherentLAr2020
 from .electron_gm2 import ElectronGM2
 from .neff import NeffBBN
 from .nsi import NSIOscillation
@@ -41,6 +42,7 @@ def _builtin_constraints() -> list[Constraint]:
         NSIOscillation(),
         Borexino(),
         CoherentCsI2017(),
+        CoherentLAr2020(),
         CCFRTrident(),
         CHARM2Trident(),
         NeffBBN(),
