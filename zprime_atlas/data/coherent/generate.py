@@ -63,7 +63,7 @@ PROVENANCE = """\
 BINS_HEADER = """\
 # COHERENT CENNS-10 LAr 2020 (Analysis A): the 3D binned data of the likelihood fit, 12 energy x
 #   8 F90 x 10 time bins = 960 rows, in the order of the release files (energy, then F90, then time).
-{provenance}# columns (bin centres as in the release files; energy bins 10 keVee wide, F90 0.05, time 0.5 us):
+{provenance}# columns (bin centres as in the release files; bins: 10 keVee, F90 0.05, 0.5 us wide):
 #   e_kevee: reconstructed electron-equivalent energy, bin centre [keVee]
 #   f90: pulse-shape discrimination parameter F90, bin centre (dimensionless)
 #   t_us: event time relative to the beam-timing reference, bin centre [microseconds]
@@ -107,6 +107,15 @@ YAML_PARAMETERS = (
 )
 
 
+#: Value columns of the bins table, in order.
+COLUMNS = ("observed", "cevns", "brn_prompt", "brn_delayed", "steady_state")
+
+
+def _tokens(data: bytes) -> list[list[str]]:
+    """Whitespace-separated fields of every non-blank line (the original text, unreformatted)."""
+    return [line.split() for line in data.decode("ascii").splitlines() if line.strip()]
+
+
 def sha256(data: bytes) -> str:
     """Hex sha256 of bytes."""
     return hashlib.sha256(data).hexdigest()
@@ -127,7 +136,7 @@ def read_release(git_dir: Path | None, release_dir: Path | None) -> dict[str, by
             data = (release_dir / name).read_bytes()
         got = sha256(data)
         if got != expected:
-            raise SystemExit(f"{name}: sha256 {got} differs from the recorded {expected}; nothing written")
+            raise SystemExit(f"{name}: sha256 {got}, recorded {expected}; nothing written")
         out[name] = data
     return out
 
@@ -178,7 +187,7 @@ def parse_yaml(text: str) -> dict[str, dict[str, object]]:
             if key == "parameters":
                 continue
             target = param if (param is not None and line.startswith("    ")) else current
-            target[key] = val  # type: ignore[index]
+            target[key] = val
     return blocks
 
 
@@ -225,7 +234,8 @@ def build_parameters(yaml_text: str, provenance: str) -> str:
             value = _number(p["value"])
             unc = _number(p.get("uncertainty", "negligible"))
             lines.append(f"{p['name']} = {value!r}")
-            lines.append(f"{p['name']}_uncertainty = {unc!r}" if unc is not None else f"{p['name']}_uncertainty = nan")
+            unc_text = repr(unc) if unc is not None else "nan"
+            lines.append(f"{p['name']}_uncertainty = {unc_text}")
             lines.append(f'{p["name"]}_units = "{p.get("units", "")}"')
         lines.append("")
     return "\n".join(lines)
@@ -253,7 +263,7 @@ def build(files: dict[str, bytes]) -> dict[str, str]:
             raise SystemExit(f"{key}: bin coordinates differ from the data file's")
     # Textual copy of the values: re-read the original tokens so nothing is reformatted.
     tokens = {
-        key: [line.split() for line in files[f"lAr/{fname}.txt"].decode("ascii").splitlines() if line.strip()]
+        key: _tokens(files[f"lAr/{fname}.txt"])
         for key, fname in (
             ("observed", "datanobkgsub"),
             ("cevns", "cevnspdf"),
@@ -272,11 +282,11 @@ def build(files: dict[str, bytes]) -> dict[str, str]:
     rows = ["e_kevee,f90,t_us,observed,cevns,brn_prompt,brn_delayed,steady_state"]
     for i in range(960):
         e, f, t = tokens["observed"][i][:3]
-        vals = [tokens[k][i][3] for k in ("observed", "cevns", "brn_prompt", "brn_delayed", "steady_state")]
+        vals = [tokens[k][i][3] for k in COLUMNS]
         rows.append(",".join([e, f, t, *vals]))
     bins = header + "\n".join(rows) + "\n"
 
-    eff_tok = [line.split() for line in files["lAr/CENNS10AnlAEfficiency.txt"].decode("ascii").splitlines() if line.strip()]
+    eff_tok = _tokens(files["lAr/CENNS10AnlAEfficiency.txt"])
     if any(len(r) != 3 for r in eff_tok):
         raise SystemExit("CENNS10AnlAEfficiency.txt: expected 3 columns")
     eff = EFF_HEADER.format(provenance=provenance) + "kevee,kevnr,efficiency\n"
