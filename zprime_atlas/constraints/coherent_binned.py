@@ -355,6 +355,12 @@ class CEvNSBinned(Constraint):
         c_2 = -2 Q alpha K1 + delta^2 K2, c_3 = 2 alpha delta K2, c_4 = alpha^2 K2, summed over
         nuclei and neutrino keys.
         """
+        return self._coefficients_from(*self._coefficient_inputs(m, model, mix))
+
+    def _coefficient_inputs(
+        self, m: NDArray[np.float64], model: Model, mix: Mixing
+    ) -> tuple[list[list[NDArray]], list[list[NDArray]] | None, NDArray, NDArray]:
+        """(alpha, delta, K1, K2): amplitudes per nucleus and key, kernels (n, k, *m, f)."""
         k1, k2 = self.kernels(m)
         k1 = np.moveaxis(k1, 2, -1)  # (n, k, *m, f)
         k2 = np.moveaxis(k2, 2, -1)
@@ -365,6 +371,17 @@ class CEvNSBinned(Constraint):
             alpha = self.amplitudes(model, 1.0, eps=Mixing("fixed", np.zeros(())))
             full = self.amplitudes(model, 1.0, eps=mix)
             delta = [[full[j][k] - alpha[j][k] for k in range(len(_KEYS))] for j in range(len(alpha))]
+        alpha = [[np.asarray(a, dtype=np.float64) for a in row] for row in alpha]
+        return alpha, delta, k1, k2
+
+    def _coefficients_from(
+        self,
+        alpha: list[list[NDArray]],
+        delta: list[list[NDArray]] | None,
+        k1: NDArray,
+        k2: NDArray,
+    ) -> NDArray[np.float64]:
+        """The c_j of :meth:`coefficients` from amplitudes (*p) and kernels (n, k, *p, f)."""
         c = [np.zeros(()) for _ in range(4)]
         for j, qw in enumerate(self._qw):
             for k in range(len(_KEYS)):
@@ -436,22 +453,36 @@ class CEvNSBinned(Constraint):
         return out
 
     def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
-        """r = max(chi^2(bins) - chi^2(SM), 0) / Delta chi^2_crit, in blocks of points."""
-        c = self.coefficients(m, model, mix)
-        inner = c.shape[1:-1]
-        shape = np.broadcast_shapes(inner, np.shape(g))
-        c = c.reshape((4,) + (1,) * (len(shape) - len(inner)) + inner + (c.shape[-1],))
-        c = np.broadcast_to(c, (4, *shape, c.shape[-1]))
-        gg = np.broadcast_to(g, shape)
+        """r = max(chi^2(bins) - chi^2(SM), 0) / Delta chi^2_crit, in blocks of points.
+
+        Amplitudes and kernels are computed once; the (points, bins) coefficients and counts only
+        per block of :attr:`_RATIO_BLOCK` points, so memory stays bounded for any batch.
+        """
+        alpha, delta, k1, k2 = self._coefficient_inputs(m, model, mix)
+        amps = [a for row in alpha for a in row] + ([a for row in delta for a in row] if delta else [])
+        final = np.broadcast_shapes(np.shape(g), k1.shape[2:-1], *(np.shape(a) for a in amps))
+        shape = final if final else (1,)
         size = math.prod(shape)
-        if size <= self._RATIO_BLOCK:
-            return self._r_from_bins(self._fit_counts(c, gg))
+        n_f = k1.shape[-1]
+        m_shape = k1.shape[2:-1]
+        pad = (1,) * (len(shape) - len(m_shape))
+        lead = k1.shape[:2]
+        kk1 = np.broadcast_to(k1.reshape(*lead, *pad, *m_shape, n_f), (*lead, *shape, n_f))
+        kk2 = np.broadcast_to(k2.reshape(*lead, *pad, *m_shape, n_f), (*lead, *shape, n_f))
+        gg = np.broadcast_to(g, shape)
+
+        def pick(a: NDArray, idx: tuple[NDArray, ...]) -> NDArray:
+            return np.broadcast_to(a, shape)[idx]
+
         out = np.empty(size)
         for start in range(0, size, self._RATIO_BLOCK):
             idx = np.unravel_index(np.arange(start, min(start + self._RATIO_BLOCK, size)), shape)
-            block = c[(slice(None), *idx)]  # (4, points, bins): a copy of this block only
-            out[start : start + block.shape[1]] = self._r_from_bins(self._fit_counts(block, gg[idx]))
-        return out.reshape(shape)
+            al = [[pick(a, idx) for a in row] for row in alpha]
+            de = [[pick(a, idx) for a in row] for row in delta] if delta is not None else None
+            sel: tuple[slice | NDArray, ...] = (slice(None), slice(None), *idx)
+            c = self._coefficients_from(al, de, kk1[sel], kk2[sel])
+            out[start : start + idx[0].size] = self._r_from_bins(self._fit_counts(c, gg[idx]))
+        return out.reshape(final)
 
     def _coupling_samples(self, c: NDArray) -> NDArray[np.float64]:
         """Per-point g_X samples, sorted on the first axis: (n_samples, *shape).
