@@ -133,6 +133,10 @@ class PoissonProfile:
     sigma_signal: float
     sigma_backgrounds: NDArray[np.float64]  # (J,)
     iterations: int = 12
+    #: Starting point of the signal nuisance: theta_0 = min(0, signal_scale / sum(s) - 1), so a
+    #: prediction far above ``signal_scale`` events starts near its best fit (0: start at 0). The
+    #: objective is convex, so the start changes the number of steps, not the minimum.
+    signal_scale: float = 0.0
 
     #: Points per block: the Newton temporaries of one block stay in cache.
     _BLOCK = 256
@@ -172,37 +176,41 @@ class PoissonProfile:
         nlogn = np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0)), 0.0)
         eye = np.eye(n_par) * inv_var
 
-        def mu_of(th: NDArray) -> NDArray:
-            return base + th[..., :1] * s + th[..., 1:] @ bkg
-
-        mu = mu_of(theta)
+        if self.signal_scale > 0:
+            total = np.sum(s, axis=-1)
+            with np.errstate(divide="ignore"):
+                theta[:, 0] = np.minimum(0.0, np.where(total > 0, self.signal_scale / total, 1.0) - 1.0)
+        mu = base + theta[:, :1] * s
+        # Newton on the points still moving only: a point leaves once its step is below 1e-7.
+        act = np.arange(s.shape[0])
         for _ in range(self.iterations):
-            ratio = n / mu
+            sa, mua, tha = s[act], mu[act], theta[act]
+            ratio = n / mua
             one_minus = 1.0 - ratio
-            w = ratio / mu
-            ws = w * s
-            grad = np.empty((*lead, n_par))
-            grad[..., 0] = np.sum(one_minus * s, axis=-1)
-            grad[..., 1:] = one_minus @ bkg_t
-            grad += theta * inv_var
-            hess = np.empty((*lead, n_par, n_par))
-            hess[..., 0, 0] = np.sum(ws * s, axis=-1)
+            w = ratio / mua
+            ws = w * sa
+            grad = np.empty((act.size, n_par))
+            grad[:, 0] = np.sum(one_minus * sa, axis=-1)
+            grad[:, 1:] = one_minus @ bkg_t
+            grad += tha * inv_var
+            hess = np.empty((act.size, n_par, n_par))
+            hess[:, 0, 0] = np.sum(ws * sa, axis=-1)
             h0b = ws @ bkg_t
-            hess[..., 0, 1:] = h0b
-            hess[..., 1:, 0] = h0b
-            hess[..., 1:, 1:] = (w @ pairs).reshape((*lead, n_bkg, n_bkg))
+            hess[:, 0, 1:] = h0b
+            hess[:, 1:, 0] = h0b
+            hess[:, 1:, 1:] = (w @ pairs).reshape((act.size, n_bkg, n_bkg))
             hess += eye
             step = np.linalg.solve(hess, grad[..., None])[..., 0]
             # Largest fraction of the step that keeps every mu_b > 0: mu - lam dmu > 0.
-            dmu = step[..., :1] * s + step[..., 1:] @ bkg
+            dmu = step[:, :1] * sa + step[:, 1:] @ bkg
             with np.errstate(divide="ignore", invalid="ignore"):
-                room = np.min(np.where(dmu > 0, mu / dmu, np.inf), axis=-1)
+                room = np.min(np.where(dmu > 0, mua / dmu, np.inf), axis=-1)
             lam = np.where(room > 1.0, 1.0, 0.5 * room)
-            step = lam[..., None] * step
-            trial = mu - lam[..., None] * dmu
-            theta = theta - step
-            mu = trial
-            if np.all(np.abs(step) < 1e-7):
+            step = lam[:, None] * step
+            theta[act] = tha - step
+            mu[act] = mua - lam[:, None] * dmu
+            act = act[np.any(np.abs(step) >= 1e-7, axis=-1)]
+            if act.size == 0:
                 break
         dev = 2.0 * np.sum(mu - n + nlogn - n * np.log(mu), axis=-1)
         return dev + np.sum(theta * theta * inv_var, axis=-1), theta
@@ -685,6 +693,7 @@ class CoherentLAr2020(CEvNSBinned):
             backgrounds=backgrounds,
             sigma_signal=val("cevns_prediction", "uncertainty") / val("cevns_prediction"),
             sigma_backgrounds=np.array(sig),
+            signal_scale=float(bins[:, 4].sum()),
         )
         self.absolute_sm_counts: float = float(sm_model.sum())
         self.absolute_sm_et = sm_et
