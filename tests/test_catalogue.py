@@ -161,3 +161,14 @@ def test_the_converter_regenerates_every_file_byte_for_byte() -> None:
         capture_output=True, text=True,
     )  # fmt: skip
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_grid_default_set_leaves_out_the_slow_binned_likelihood() -> None:
+    from zprime_atlas import catalogue, constraints
+
+    assert "coherent_lar_2020" in constraints.names()  # registered, available by name
+    assert "coherent_lar_2020" not in catalogue.default_names()
+    assert set(catalogue.SLOW_FOR_GRIDS) <= set(constraints.names())
+    assert all(reason for reason in catalogue.SLOW_FOR_GRIDS.values())
+    assert "coherent_lar_2020" in catalogue.choose("all")
+    assert catalogue.choose("coherent_lar_2020") == ["coherent_lar_2020"]

@@ -271,8 +271,8 @@ PUBLIC_API: dict[str, list[str]] = {
     "zprime_atlas.export": ["excluded_intervals_table", "to_csv"],
     "zprime_atlas.references": ["bibtex", "for_constraints", "package_entry"],
     "zprime_atlas.catalogue": [
-        "CatalogueRow", "KINDS", "choose", "default_names", "describe", "extra_recast_folders",
-        "select",
+        "CatalogueRow", "KINDS", "SLOW_FOR_GRIDS", "choose", "default_names", "describe",
+        "extra_recast_folders", "select",
     ],
     "zprime_atlas.solar": [
         "FLUXES", "SolarModel", "potential_cc", "production_points", "standard_solar_model",

@@ -354,7 +354,8 @@ def _chosen(args: argparse.Namespace, default: str = "default") -> list[constrai
 def _selection_arguments(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("--constraints", default=None,
                         help=f"comma-separated names, 'all' or 'default' (default: {default}; "
-                             "'default' is all but the electron g-2 ones)")  # fmt: skip
+                             "'default' is all but the electron g-2 ones and the binned "
+                             "coherent_lar_2020, slow on grids)")  # fmt: skip
     parser.add_argument("--exclude", default=None, help="comma-separated names to leave out")
 
 

@@ -761,7 +761,7 @@ def survey(
     models = enumerate_models(max_charge)
     m = np.geomspace(1e-3, 1.0, 200) if masses is None else masses
     xi_values = default_xi() if xi is None else np.atleast_1d(as_coupling(xi, "xi")).ravel()
-    names = [n for n in _registry.names() if not n.startswith("gm2_electron_")]
+    names = catalogue.default_names()
     if electron_gm2 is not None:
         key = str(electron_gm2).lower()
         if key not in ("cs", "rb"):

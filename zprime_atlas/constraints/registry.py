@@ -31,6 +31,7 @@ def _builtin_constraints() -> list[Constraint]:
     # experiments' modules (and the scipy parts some of them need)
     from .borexino import Borexino
     from .coherent import CoherentCsI2017
+    from .coherent_binned import CoherentLAr2020
     from .electron_gm2 import ElectronGM2
     from .neff import NeffBBN
     from .nsi import NSIOscillation
@@ -46,6 +47,7 @@ def _builtin_constraints() -> list[Constraint]:
         NSIOscillation(),
         Borexino(),
         CoherentCsI2017(),
+        CoherentLAr2020(),
         CCFRTrident(),
         CHARM2Trident(),
         NeffBBN(),
