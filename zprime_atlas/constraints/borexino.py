@@ -34,6 +34,7 @@ from ..constants import AVOGADRO, E_CHARGE, G_FERMI, HBARC_GEV_CM, M_E, SIN2_THE
 from ..couplings import Mixing
 from ..models import Model
 from .base import Constraint, ConstraintInfo
+from .rate_shift import QuadraticRateShift
 from .solve import delta_chi2_critical, quadratic_exclusion_intervals
 
 __all__ = [
@@ -215,7 +216,7 @@ def sm_rate_cpd(
 # --- the constraint ------------------------------------------------------------------------------
 
 
-class Borexino(Constraint):
+class Borexino(QuadraticRateShift, Constraint):
     """Borexino Phase-II 7Be rate: R = N_{SM+X}/N_SM versus 48.3 / SSM (module docstring).
 
     Parameters
@@ -392,12 +393,6 @@ class Borexino(Constraint):
         beta = sum(model.charge(fl) * b[..., a] for a, fl in enumerate(FLAVOURS))
         gamma = sum(model.charge(fl) ** 2 * c[..., a] for a, fl in enumerate(FLAVOURS))
         return np.asarray(beta), np.asarray(gamma)
-
-    def _shift(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
-        p_a, p_b = self._p_coefficients(model, mix)
-        p = p_a * g * g + p_b * g
-        beta, gamma = self._beta_gamma(m, model)
-        return np.asarray(beta * p + gamma * p * p, dtype=np.float64)
 
     def rate_shift(
         self,

@@ -34,6 +34,7 @@ from ..constants import E_CHARGE, G_FERMI, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
 from .base import Constraint, ConstraintInfo
+from .rate_shift import QuadraticRateShift
 from .solve import delta_chi2_critical, quadratic_exclusion_intervals
 
 __all__ = [
@@ -76,7 +77,7 @@ def _germanium72() -> tuple[int, int, float]:
 GE72: tuple[int, int, float] = _germanium72()
 
 
-class ConusPlus2025(Constraint):
+class ConusPlus2025(QuadraticRateShift, Constraint):
     """``conusplus_2025``: CONUS+ CEvNS count ratio in the contact regime (module docstring).
 
     ``cl``: confidence level of the one-parameter Delta chi^2 test (default 0.90).
@@ -136,12 +137,6 @@ class ConusPlus2025(Constraint):
     def _beta_gamma(self, m: NDArray, model: Model) -> tuple[NDArray, NDArray]:
         c = _SQRT2_OVER_GF * model.charge("nu_e") / (self.weak_charge * m * m)
         return np.asarray(-2.0 * c), np.asarray(c * c)
-
-    def _shift(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
-        a, b = self._p_coefficients(model, mix)
-        p = a * g * g + b * g
-        beta, gamma = self._beta_gamma(m, model)
-        return np.asarray(beta * p + gamma * p * p, dtype=np.float64)
 
     def rate_ratio(
         self,

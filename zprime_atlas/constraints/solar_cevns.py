@@ -53,6 +53,7 @@ from ..models import Model
 from ..nuclear import helm_form_factor
 from ..solar import potential_cc, production_points
 from .base import Constraint, ConstraintInfo
+from .rate_shift import QuadraticRateShift
 from .solve import delta_chi2_critical, quadratic_exclusion_intervals
 
 __all__ = [
@@ -227,7 +228,7 @@ PANDAX4T_2024 = B8Measurement(
 # -- the constraint -----------------------------------------------------------------------------
 
 
-class SolarB8CEvNS(Constraint):
+class SolarB8CEvNS(QuadraticRateShift, Constraint):
     """Solar 8B CEvNS on xenon: R = N(SM + X)/N(SM) against Phi_meas/Phi_SNO (module docstring).
 
     Parameters
@@ -391,12 +392,6 @@ class SolarB8CEvNS(Constraint):
         beta = -2.0 * self.weak_charge * _SQRT2_OVER_GF * sum(xa * k1[..., a] for a, xa in enumerate(x))
         gamma = _SQRT2_OVER_GF**2 * sum(xa * xa * k2[..., a] for a, xa in enumerate(x))
         return np.asarray(beta), np.asarray(gamma)
-
-    def _shift(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
-        a, b = self._p_coefficients(model, mix)
-        p = a * g * g + b * g
-        beta, gamma = self._beta_gamma(m, model)
-        return np.asarray(beta * p + gamma * p * p, dtype=np.float64)
 
     def rate_ratio(
         self,
