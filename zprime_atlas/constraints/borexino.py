@@ -29,13 +29,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._quadrature import gauss_legendre
-from .._validate import as_coupling, as_mass
-from ..constants import AVOGADRO, E_CHARGE, G_FERMI, HBARC_GEV_CM, M_E, SIN2_THETA_W_LOW
+from .._validate import as_mass
+from ..constants import AVOGADRO, G_FERMI, HBARC_GEV_CM, M_E, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
 from .base import Constraint, ConstraintInfo
-from .rate_shift import QuadraticRateShift
-from .solve import delta_chi2_critical, quadratic_exclusion_intervals
+from .rate_shift import QuadraticRateShift, electron_p_coefficients
+from .solve import delta_chi2_critical
 
 __all__ = [
     "BE7_LINES",
@@ -257,12 +257,8 @@ class Borexino(QuadraticRateShift, Constraint):
         pred = SSM_BE7[key]
         rel_meas = math.hypot(stat, max(syst_up, syst_down)) / rate
         rel_ssm = pred["error"] / pred["rate"]
-        self.r_meas = rate / pred["rate"]
-        self.sigma_r = self.r_meas * math.hypot(rel_meas, rel_ssm)
-        half = math.sqrt(self.dchi2_crit * self.sigma_r**2 + (1.0 - self.r_meas) ** 2)
-        #: Excluded when R - 1 >= d_hi or R - 1 <= d_lo.
-        self.d_hi = self.r_meas + half - 1.0
-        self.d_lo = self.r_meas - half - 1.0
+        r_meas = rate / pred["rate"]
+        self.set_gaussian_rate(r_meas, r_meas * math.hypot(rel_meas, rel_ssm))
 
         self._setup_lines()
         self._cache: OrderedDict[bytes, tuple[NDArray, NDArray]] = OrderedDict()
@@ -382,61 +378,13 @@ class Borexino(QuadraticRateShift, Constraint):
 
     def _p_coefficients(self, model: Model, mix: Mixing) -> tuple[NDArray, NDArray]:
         """p = a g^2 + b g with p = g_X g_e."""
-        x_e = model.charge("e")
-        if mix.proportional:
-            over_g = np.real(np.asarray(mix.over_g(model, self.q2_ref)))
-            return x_e - E_CHARGE * over_g, np.zeros(())
-        return x_e, -E_CHARGE * mix.fixed_eps()
+        return electron_p_coefficients(model, mix, self.q2_ref)
 
     def _beta_gamma(self, m_X: ArrayLike, model: Model) -> tuple[NDArray, NDArray]:
         b, c = self.kernels(m_X)
         beta = sum(model.charge(fl) * b[..., a] for a, fl in enumerate(FLAVOURS))
         gamma = sum(model.charge(fl) ** 2 * c[..., a] for a, fl in enumerate(FLAVOURS))
         return np.asarray(beta), np.asarray(gamma)
-
-    def rate_shift(
-        self,
-        m_X: ArrayLike,
-        g_X: ArrayLike,
-        model: Model,
-        eps: ArrayLike | str | Mixing | None = 0.0,
-        eps_over_g: ArrayLike | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """R - 1 = beta p + gamma p^2 (computed without forming R, so tiny shifts keep their digits)."""
-        mix = Mixing.parse(eps, eps_over_g, loop_scale)
-        return self._shift(as_mass(m_X), as_coupling(g_X), model, mix)
-
-    def rate_ratio(
-        self,
-        m_X: ArrayLike,
-        g_X: ArrayLike,
-        model: Model,
-        eps: ArrayLike | str | Mixing | None = 0.0,
-        eps_over_g: ArrayLike | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """R = N(SM + X) / N(SM) in the recoil window."""
-        return 1.0 + self.rate_shift(m_X, g_X, model, eps, eps_over_g, loop_scale)
-
-    def delta_chi2(self, shift: ArrayLike) -> NDArray[np.float64]:
-        """Delta chi^2 = [(R - R_m)^2 - (1 - R_m)^2] / sigma^2 clipped at 0, for shift = R - 1."""
-        d = np.asarray(shift, dtype=np.float64)
-        return np.maximum(d * (d + 2.0 * (1.0 - self.r_meas)) / self.sigma_r**2, 0.0)
-
-    def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
-        """r = Delta chi^2 / Delta chi^2_crit."""
-        return self.delta_chi2(self._shift(m, g, model, mix)) / self.dchi2_crit
-
-    # -- limits ---------------------------------------------------------------------------------
-
-    def _intervals(
-        self, m: NDArray, model: Model, mix: Mixing
-    ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        """Four (lower, upper) pairs of excluded g_X > 0, in closed form (docs/physics/borexino.md)."""
-        a, b = self._p_coefficients(model, mix)
-        beta, gamma = self._beta_gamma(m, model)
-        return quadratic_exclusion_intervals(beta, gamma, a, b, self.d_lo, self.d_hi, 4)
 
 
 def __dir__() -> list[str]:

@@ -44,10 +44,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validate import as_coupling, as_mass
-from ..constants import E_CHARGE, G_FERMI, M_E, SIN2_THETA_W_LOW
+from ..constants import G_FERMI, M_E, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
 from .base import Constraint, ConstraintInfo
+from .rate_shift import electron_p_coefficients
 from .solve import _intervals_from_roots, delta_chi2_critical, quadratic_roots
 
 __all__ = ["E_NU_MAX_REACTOR", "M_CONTACT_MIN_NUE", "TEXONO_SIN2", "T_MIN", "Texono2010NuE"]
@@ -126,11 +127,7 @@ class Texono2010NuE(Constraint):
 
     def _p_coefficients(self, model: Model, mix: Mixing) -> tuple[NDArray, NDArray]:
         """p = a g^2 + b g with p = g_X g_e, g_e = g_X x_e - eps e."""
-        x_e = model.charge("e")
-        if mix.proportional:
-            over_g = np.real(np.asarray(mix.over_g(model, self.q2_ref)))
-            return x_e - E_CHARGE * over_g, np.zeros(())
-        return x_e, -E_CHARGE * mix.fixed_eps()
+        return electron_p_coefficients(model, mix, self.q2_ref)
 
     def _beta(self, m: NDArray, model: Model) -> NDArray:
         """Delta s2 = beta p: beta = x_nue / (2 sqrt2 G_F m^2)."""

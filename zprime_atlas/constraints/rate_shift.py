@@ -1,4 +1,4 @@
-"""Rates that a Z' shifts by a quadratic in p = a g_X^2 + b g_X (shared by the counting constraints).
+"""Counting constraints whose rate a Z' shifts by a quadratic in p = a g_X^2 + b g_X.
 
 For a neutrino-scattering count with interference between the SM and X exchange, the fractional rate
 shift at fixed mass is
@@ -8,23 +8,51 @@ shift at fixed mass is
 where p is the product of the X couplings to the neutrino and to the target (a: the part that grows
 with g_X^2, i.e. eps proportional to g_X; b: a fixed kinetic mixing times g_X), beta the interference
 and gamma the pure-X kernel of the experiment (docs/physics/borexino.md, solar_cevns.md,
-reactor_cevns.md). Each constraint supplies ``_p_coefficients`` and ``_beta_gamma``; this mixin forms
-the shift once, for all of them.
+reactor_cevns.md). The measured ratio R_m enters a Delta chi^2 = chi^2(R) - chi^2(1) clipped at 0,
+which crosses its critical value at two shifts d_lo < 0 < d_hi; the excluded couplings are then the
+roots of a quartic in g_X, in closed form (:func:`~.solve.quadratic_exclusion_intervals`), so no
+interference window is lost.
+
+:class:`QuadraticRateShift` holds all of this once. A constraint supplies ``_p_coefficients``,
+``_beta_gamma`` and its measurement: a symmetric Gaussian in R through :meth:`set_gaussian_rate`
+(which also sets d_lo and d_hi), or its own ``delta_chi2`` with d_lo and d_hi.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from numpy.typing import NDArray
+import math
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._validate import as_coupling, as_mass
+from ..constants import E_CHARGE
 from ..couplings import Mixing
 from ..models import Model
+from .solve import Intervals, quadratic_exclusion_intervals
 
-__all__ = ["QuadraticRateShift"]
+__all__ = ["QuadraticRateShift", "electron_p_coefficients"]
+
+
+def electron_p_coefficients(model: Model, mix: Mixing, q2_ref: float) -> tuple[NDArray, NDArray]:
+    """(a, b) of p = a g^2 + b g = g_X g_e with g_e = g_X x_e - eps e (nu-e scattering), kinetic
+    mixing at q^2 = ``q2_ref`` [GeV^2] when it is proportional to g_X (loop-induced or eps/g)."""
+    x_e = model.charge("e")
+    if mix.proportional:
+        over_g = np.real(np.asarray(mix.over_g(model, q2_ref)))
+        return x_e - E_CHARGE * over_g, np.zeros(())
+    return x_e, -E_CHARGE * mix.fixed_eps()
 
 
 class QuadraticRateShift:
-    """Mixin: ``_shift`` = beta p + gamma p^2 from the constraint's two coefficient hooks."""
+    """Mixin for a Constraint: rate shift, Delta chi^2, r and closed-form intervals (see module)."""
+
+    dchi2_crit: float
+    r_meas: float
+    sigma_r: float
+    #: Excluded when R - 1 >= d_hi or R - 1 <= d_lo.
+    d_lo: float
+    d_hi: float
 
     def _p_coefficients(self, model: Model, mix: Mixing) -> tuple[NDArray, NDArray]:
         """(a, b) of p = a g^2 + b g for these charges and this mixing."""
@@ -34,12 +62,62 @@ class QuadraticRateShift:
         """(beta, gamma) of the rate shift at masses ``m`` [GeV]."""
         raise NotImplementedError
 
+    def set_gaussian_rate(self, r_meas: float, sigma_r: float) -> None:
+        """A measured ratio R_m +- sigma (Gaussian): Delta chi^2 = [(R - R_m)^2 - (1 - R_m)^2] / sigma^2
+        reaches ``dchi2_crit`` at R - 1 = R_m - 1 -+ sqrt(crit sigma^2 + (1 - R_m)^2)."""
+        self.r_meas, self.sigma_r = r_meas, sigma_r
+        half = math.sqrt(self.dchi2_crit * sigma_r**2 + (1.0 - r_meas) ** 2)
+        self.d_hi = r_meas + half - 1.0
+        self.d_lo = r_meas - half - 1.0
+
     def _shift(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
         """R - 1 = beta p + gamma p^2 (formed without R, so tiny shifts keep their digits)."""
         a, b = self._p_coefficients(model, mix)
         p = a * g * g + b * g
         beta, gamma = self._beta_gamma(m, model)
         return np.asarray(beta * p + gamma * p * p, dtype=np.float64)
+
+    def rate_shift(
+        self,
+        m_X: ArrayLike,
+        g_X: ArrayLike,
+        model: Model,
+        eps: ArrayLike | str | Mixing | None = 0.0,
+        eps_over_g: ArrayLike | None = None,
+        loop_scale: float | None = None,
+    ) -> NDArray[np.float64]:
+        """R - 1 = beta p + gamma p^2 (m_X [GeV]); all arguments broadcast."""
+        mix = Mixing.parse(eps, eps_over_g, loop_scale)
+        return self._shift(as_mass(m_X), as_coupling(g_X), model, mix)
+
+    def rate_ratio(
+        self,
+        m_X: ArrayLike,
+        g_X: ArrayLike,
+        model: Model,
+        eps: ArrayLike | str | Mixing | None = 0.0,
+        eps_over_g: ArrayLike | None = None,
+        loop_scale: float | None = None,
+    ) -> NDArray[np.float64]:
+        """R = N(SM + X) / N(SM) of the experiment's count (m_X [GeV]); all arguments broadcast."""
+        return 1.0 + self.rate_shift(m_X, g_X, model, eps, eps_over_g, loop_scale)
+
+    def delta_chi2(self, shift: ArrayLike) -> NDArray[np.float64]:
+        """Delta chi^2 = [(R - R_m)^2 - (1 - R_m)^2] / sigma^2 clipped at 0, for shift = R - 1."""
+        d = np.asarray(shift, dtype=np.float64)
+        return np.maximum(d * (d + 2.0 * (1.0 - self.r_meas)) / self.sigma_r**2, 0.0)
+
+    def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
+        """r = Delta chi^2 / Delta chi^2_crit."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            shift = self._shift(m, g, model, mix)
+        return self.delta_chi2(shift) / self.dchi2_crit
+
+    def _intervals(self, m: NDArray, model: Model, mix: Mixing) -> Intervals:
+        """Four (lower, upper) pairs of excluded g_X > 0 in closed form (destructive windows kept)."""
+        a, b = self._p_coefficients(model, mix)
+        beta, gamma = self._beta_gamma(m, model)
+        return quadratic_exclusion_intervals(beta, gamma, a, b, self.d_lo, self.d_hi, 4)
 
 
 def __dir__() -> list[str]:

@@ -26,16 +26,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 from particle import Particle
 
-from .._validate import as_coupling, as_mass
 from ..constants import E_CHARGE, G_FERMI, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
 from .base import Constraint, ConstraintInfo
 from .rate_shift import QuadraticRateShift
-from .solve import delta_chi2_critical, quadratic_exclusion_intervals
+from .solve import delta_chi2_critical
 
 __all__ = [
     "CONUSPLUS_COUNTS",
@@ -91,12 +90,8 @@ class ConusPlus2025(QuadraticRateShift, Constraint):
         self.weak_charge = self.N - (1.0 - 4.0 * SIN2_THETA_W_LOW) * self.Z
         n_meas, s_meas = CONUSPLUS_COUNTS["measured"]
         n_pred, s_pred = CONUSPLUS_COUNTS["predicted"]
-        self.r_meas = n_meas / n_pred
-        self.sigma_r = self.r_meas * math.hypot(s_meas / n_meas, s_pred / n_pred)
-        half = math.sqrt(self.dchi2_crit * self.sigma_r**2 + (1.0 - self.r_meas) ** 2)
-        #: Excluded when R - 1 >= d_hi or R - 1 <= d_lo.
-        self.d_hi = self.r_meas + half - 1.0
-        self.d_lo = self.r_meas - half - 1.0
+        r_meas = n_meas / n_pred
+        self.set_gaussian_rate(r_meas, r_meas * math.hypot(s_meas / n_meas, s_pred / n_pred))
         self.info = ConstraintInfo(
             name="conusplus_2025",
             title="CONUS+ 2025: reactor CEvNS on germanium (count ratio, contact regime)",
@@ -137,38 +132,6 @@ class ConusPlus2025(QuadraticRateShift, Constraint):
     def _beta_gamma(self, m: NDArray, model: Model) -> tuple[NDArray, NDArray]:
         c = _SQRT2_OVER_GF * model.charge("nu_e") / (self.weak_charge * m * m)
         return np.asarray(-2.0 * c), np.asarray(c * c)
-
-    def rate_ratio(
-        self,
-        m_X: ArrayLike,
-        g_X: ArrayLike,
-        model: Model,
-        eps: ArrayLike | str | Mixing | None = 0.0,
-        eps_over_g: ArrayLike | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """R = N(SM + X)/N(SM) = (1 - A/(Q_W m_X^2))^2 (contact form); all arguments broadcast."""
-        mix = Mixing.parse(eps, eps_over_g, loop_scale)
-        return 1.0 + self._shift(as_mass(m_X), as_coupling(g_X), model, mix)
-
-    def delta_chi2(self, shift: ArrayLike) -> NDArray[np.float64]:
-        """[(R - R_m)^2 - (1 - R_m)^2] / sigma^2 clipped at 0, for shift = R - 1."""
-        d = np.asarray(shift, dtype=np.float64)
-        return np.maximum(d * (d + 2.0 * (1.0 - self.r_meas)) / self.sigma_r**2, 0.0)
-
-    def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
-        """r = Delta chi^2 / Delta chi^2_crit."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            shift = self._shift(m, g, model, mix)
-        return self.delta_chi2(shift) / self.dchi2_crit
-
-    def _intervals(
-        self, m: NDArray, model: Model, mix: Mixing
-    ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        """Four (lower, upper) pairs of excluded g_X > 0 in closed form."""
-        a, b = self._p_coefficients(model, mix)
-        beta, gamma = self._beta_gamma(m, model)
-        return quadratic_exclusion_intervals(beta, gamma, a, b, self.d_lo, self.d_hi, 4)
 
 
 def __dir__() -> list[str]:

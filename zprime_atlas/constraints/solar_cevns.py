@@ -46,7 +46,7 @@ from particle import Particle
 
 from .._csv import package_table
 from .._quadrature import gauss_legendre_panels
-from .._validate import as_coupling, as_mass
+from .._validate import as_mass
 from ..constants import E_CHARGE, G_FERMI, HBARC_GEV_CM, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
@@ -54,7 +54,7 @@ from ..nuclear import helm_form_factor
 from ..solar import potential_cc, production_points
 from .base import Constraint, ConstraintInfo
 from .rate_shift import QuadraticRateShift
-from .solve import delta_chi2_critical, quadratic_exclusion_intervals
+from .solve import delta_chi2_critical
 
 __all__ = [
     "B8_FLUX_SNO",
@@ -393,19 +393,6 @@ class SolarB8CEvNS(QuadraticRateShift, Constraint):
         gamma = _SQRT2_OVER_GF**2 * sum(xa * xa * k2[..., a] for a, xa in enumerate(x))
         return np.asarray(beta), np.asarray(gamma)
 
-    def rate_ratio(
-        self,
-        m_X: ArrayLike,
-        g_X: ArrayLike,
-        model: Model,
-        eps: ArrayLike | str | Mixing | None = 0.0,
-        eps_over_g: ArrayLike | None = None,
-        loop_scale: float | None = None,
-    ) -> NDArray[np.float64]:
-        """R = N(SM + X)/N(SM) above threshold (channel-weighted); all arguments broadcast."""
-        mix = Mixing.parse(eps, eps_over_g, loop_scale)
-        return 1.0 + self._shift(as_mass(m_X), as_coupling(g_X), model, mix)
-
     def _chi2(self, r: NDArray) -> NDArray[np.float64]:
         d = np.asarray(r, dtype=np.float64) - self.r_meas
         sigma = np.where(d > 0, self.sigma_up, self.sigma_down)
@@ -414,20 +401,6 @@ class SolarB8CEvNS(QuadraticRateShift, Constraint):
     def delta_chi2(self, shift: ArrayLike) -> NDArray[np.float64]:
         """chi^2(1 + shift) - chi^2(1), clipped at 0 (two-piece Gaussian in R)."""
         return np.maximum(self._chi2(1.0 + np.asarray(shift, dtype=np.float64)) - self.chi2_sm, 0.0)
-
-    def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
-        """r = Delta chi^2 / Delta chi^2_crit."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            shift = self._shift(m, g, model, mix)
-        return self.delta_chi2(shift) / self.dchi2_crit
-
-    def _intervals(
-        self, m: NDArray, model: Model, mix: Mixing
-    ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        """Four (lower, upper) pairs of excluded g_X > 0 in closed form (destructive windows kept)."""
-        a, b = self._p_coefficients(model, mix)
-        beta, gamma = self._beta_gamma(m, model)
-        return quadratic_exclusion_intervals(beta, gamma, a, b, self.d_lo, self.d_hi, 4)
 
 
 def xenonnt_2024_b8(cl: float = 0.90) -> SolarB8CEvNS:
