@@ -37,6 +37,9 @@ PDG_WIDTHS = (113, 223, 333)
 
 def read() -> dict[str, Any]:
     """The values, freshly read from scipy.constants and particle."""
+    import hashlib
+    from importlib import resources
+
     import particle
     import scipy
     import scipy.constants as sc
@@ -47,11 +50,16 @@ def read() -> dict[str, Any]:
             raise ValueError(f"the PDG table of `particle` has no {what} for PDG id {pdgid}")
         return float(value)
 
+    Particle.from_pdgid(11)  # loads the default PDG table
+    table = Particle.table_names()[0]
+    table_bytes = resources.files("particle").joinpath("data", table).read_bytes()
     return {
         "about": "CODATA constants (scipy.constants) and PDG masses and widths in MeV (the table "
                  "bundled with `particle`), read by zprime_atlas/data/constants/generate.py",
         "scipy_version": scipy.__version__,
         "particle_version": particle.__version__,
+        "particle_table": f"particle/data/{table} of the particle package",
+        "particle_table_sha256": hashlib.sha256(table_bytes).hexdigest(),
         "codata": {name: float(getattr(sc, name)) for name in CODATA_ATTRIBUTES},
         "codata_physical_constants": {key: float(sc.physical_constants[key][0]) for key in CODATA_KEYS},
         "pdg_mass_MeV": {str(i): known(Particle.from_pdgid(i).mass, i, "mass") for i in PDG_MASSES},
