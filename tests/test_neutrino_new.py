@@ -386,3 +386,37 @@ def test_texono_branch_floor_bounds_the_rate_vertex() -> None:
     g = np.geomspace(1e-4, 1e-3, 5)
     assert np.all(TX.sin2_shift(m, g, mod, eps=eps) < TX.s_floor)
     assert np.all(np.isnan(TX.ratio(m, g, mod, eps=eps)))
+
+
+def _b8_generator():
+    import importlib.util
+    from importlib import resources
+
+    path = resources.files("zprime_atlas").joinpath("data", "solar", "generate_b8.py")
+    spec = importlib.util.spec_from_file_location("generate_b8", str(path))
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_b8_generator_refuses_a_changed_source() -> None:
+    gen = _b8_generator()
+    with pytest.raises(SystemExit, match="expected 121218e5"):
+        gen.convert(b"0.00, 0.000, 0.000\n")
+
+
+def test_b8_table_is_regenerated_byte_for_byte_when_the_source_is_here() -> None:
+    import subprocess
+    from importlib import resources
+    from pathlib import Path
+
+    git_dir = Path("/work/.mirror/michelelucente+PEANUTS/repo")
+    if not git_dir.is_dir():
+        pytest.skip("the PEANUTS mirror is not on this machine")
+    gen = _b8_generator()
+    source = subprocess.run(["git", f"--git-dir={git_dir}", "show", f"{gen.COMMIT}:{gen.PATH}"],
+                            capture_output=True, check=True).stdout  # fmt: skip
+    shipped = resources.files("zprime_atlas").joinpath("data", "solar", "b8_spectrum_winter2006.csv")
+    assert gen.convert(source) == shipped.read_text()
