@@ -32,7 +32,7 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -44,9 +44,11 @@ from . import catalogue
 from . import constraints as _registry
 from . import gm2 as _gm2
 from . import store as _store
+from ._memory import keep_freed_memory, keep_freed_memory_for_good
 from ._validate import as_coupling, as_mass
 from .constants import E_CHARGE, FERMIONS
 from .constraints.base import Constraint
+from .couplings import Mixing
 from .models import GENERATORS, Model
 from .result import ScanResult, band_couplings, load
 
@@ -117,7 +119,7 @@ def _evaluate_chunk(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[
     """Band, couplings, allowed and per-constraint results for models [start, stop)."""
     from .recast import shared_evaluation
 
-    with shared_evaluation():
+    with keep_freed_memory(), shared_evaluation():
         return _evaluate(spec, start, stop)
 
 
@@ -134,6 +136,7 @@ def _evaluate_sliced(spec: _Spec, start: int, stop: int, parent: int | None = No
                      ) -> tuple[int, int, dict[str, NDArray]]:  # fmt: skip
     if parent is not None and os.getpid() != parent:
         _watch_parent(parent)
+        keep_freed_memory_for_good()  # a loky worker only evaluates chunks (see _memory)
     _, _, res = _evaluate_chunk(spec, 0, stop - start)
     return start, stop, res
 
@@ -173,7 +176,7 @@ def _ratio_inside(
     lo, hi = c.mass_range
     inside = (masses >= lo) & (masses <= hi)
     if inside.all():
-        return None, np.broadcast_to(c.ratio(m, g, x, **mix), shape4)
+        return None, np.broadcast_to(_ratio_of(c, m, g, x, mix), shape4)
     if not inside.any():
         return None, None
     key = inside.tobytes()
@@ -181,8 +184,20 @@ def _ratio_inside(
         idx = np.flatnonzero(inside)
         subsets[key] = (idx, m[:, idx], g[:, idx])
     idx, m_sub, g_sub = subsets[key]
-    part = c.ratio(m_sub, g_sub, x, **mix)
+    part = _ratio_of(c, m_sub, g_sub, x, mix)
     return idx, np.broadcast_to(part, (shape4[0], len(idx), *shape4[2:]))
+
+
+def _ratio_of(c: Constraint, m: NDArray, g: NDArray, x: Model, mix: dict[str, Any]) -> NDArray:
+    """``c.ratio(m, g, x, **mix)`` at masses inside its range and couplings the engine has checked:
+    the physics hook ``_ratio`` directly, without validating g again (a full pass over the chunk)
+    and without the NaN-outside-the-range mask (a full copy), which change nothing here. A
+    constraint that overrides ``ratio`` itself is called through it."""
+    if type(c).ratio is not Constraint.ratio:
+        return c.ratio(m, g, x, **mix)
+    parsed = Mixing.parse(mix.get("eps", 0.0), mix.get("eps_over_g"), mix.get("loop_scale"))
+    r = np.asarray(c._ratio(m, g, x, parsed))
+    return r if r.dtype == np.float64 else r.astype(np.float64)
 
 
 def _count_and_min(excluded: NDArray[np.bool_], r: NDArray) -> tuple[NDArray[np.uint8], NDArray]:
@@ -352,7 +367,7 @@ class ScanPlan:
         spec, flat = self.spec, self.models
         gens = flat.generators
         return _store.ScanLayout(
-            charges=spec.charges, x_dark=spec.dark[0], labels=[str(s) for s in flat.labels],
+            charges=spec.charges, x_dark=spec.dark[0], labels=_Labels(flat),
             generators=None if gens is None else np.stack(
                 [np.broadcast_to(gens[k], flat.shape) for k in GENERATORS], axis=1),
             masses=spec.masses, mix_kind=spec.mix_kind, mix_values=spec.mix_values,
@@ -360,6 +375,29 @@ class ScanPlan:
             constraints=[(c.name, tuple(c.citation), float(c.cl)) for c in spec.constraints],
             store=spec.store,
         )  # fmt: skip
+
+
+class _Labels(Sequence[str]):
+    """The models' labels, made on first use: only a file stores them, and labelling 1e5 models of
+    a family plane costs seconds (one string per model)."""
+
+    def __init__(self, models: Model) -> None:
+        self._models = models
+        self._labels: list[str] | None = None
+
+    def _all(self) -> list[str]:
+        if self._labels is None:
+            self._labels = [str(s) for s in self._models.labels.reshape(-1)]
+        return self._labels
+
+    def __len__(self) -> int:
+        return self._models.size
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
 
 
 def _parse_mixing(eps, eps_over_g, xi, loop_scale) -> tuple[str, NDArray[np.float64]]:
@@ -625,6 +663,8 @@ def _run(spec, todo, bounds, n_jobs, backend, sink, progress) -> None:
     from tqdm.auto import tqdm  # on first scan: import zprime_atlas stays light
 
     bar = tqdm(total=len(todo), disable=quiet, unit="chunk", desc="scan", file=sys.stderr)
+    memory = keep_freed_memory()  # for the whole scan: chunks reuse each other's memory (_memory)
+    memory.__enter__()
     try:
         if n_jobs == 1 or backend == "sequential" or len(todo) <= 1:
             for start, stop in todo:
@@ -666,6 +706,7 @@ def _run(spec, todo, bounds, n_jobs, backend, sink, progress) -> None:
                         _abort(results, backend)
                         raise
     finally:
+        memory.__exit__(None, None, None)
         bar.close()
 
 

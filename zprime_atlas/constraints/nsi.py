@@ -397,9 +397,13 @@ class SolarChi2:
         i = np.minimum(u.astype(int), 2 * self.N_HALF - 1)
         j = np.minimum(v.astype(int), 2 * self.N_HALF - 1)
         fu, fv = u - i, v - j
-        t = self.table
-        return ((1 - fu) * (1 - fv) * t[i, j] + fu * (1 - fv) * t[i + 1, j]
-                + (1 - fu) * fv * t[i, j + 1] + fu * fv * t[i + 1, j + 1])  # fmt: skip
+        # the four corners by flat index: t.take(k) is several times faster than t[i, j]
+        flat = np.ascontiguousarray(self.table).ravel()
+        n1 = self.table.shape[1]
+        k = i * n1 + j
+        t00, t10, t01, t11 = (flat.take(k + o) for o in (0, n1, 1, n1 + 1))
+        return ((1 - fu) * (1 - fv) * t00 + fu * (1 - fv) * t10
+                + (1 - fu) * fv * t01 + fu * fv * t11)  # fmt: skip
 
 
 _TABLES: dict[tuple[int, str], tuple[NSIInputs, SolarChi2]] = {}
@@ -491,7 +495,8 @@ class NSIOscillation(Constraint):
         s13sq = math.sin(inp.theta13) ** 2
         s23sq, c23sq = math.sin(inp.theta23) ** 2, math.cos(inp.theta23) ** 2
         a_eff = c13sq * d["a"] - (s23sq - s13sq * c23sq) * d["b"]
-        total = self.solar(kappa * a_eff * d["q0"], kappa * a_eff * d["qn"])
+        k_a = kappa * a_eff
+        total = self.solar(k_a * d["q0"], k_a * d["qn"])
         for atm in inp.atmospheric:
             diff = d["b"] if atm.quantity == "tautau_minus_mumu" else d["a"]
             value = kappa * diff * d["q_earth"]

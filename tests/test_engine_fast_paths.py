@@ -1,0 +1,145 @@
+"""The engine's fast paths give the reference arithmetic's numbers bit for bit (issue 18, item 6).
+
+Each fast path is compared with the straightforward formula it replaces, on inputs that exercise
+every branch (all points dead, all alive, mixed; NaN, infinite and zero values).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from zprime_atlas import _memory, catalogue, constraints, engine
+from zprime_atlas.constants import E_CHARGE
+from zprime_atlas.constraints.recast.darkcast import (
+    _EXP_UNDERFLOW,
+    _min_over,
+    _times_acceptance,
+    acceptance,
+)
+from zprime_atlas.models import alpha_r, model
+
+
+def _reference(r, tau1, g2, t0, t1):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return r * acceptance(tau1 / g2, t0, t1)
+
+
+def _same(a, b) -> bool:
+    return a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_times_acceptance_is_the_reference_bit_for_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m, k, g = 7, 5, 4, 9
+    g2 = np.sort(10.0 ** rng.uniform(-12, 0, (n, m, k, g)), axis=-1)
+    tau1 = 10.0 ** rng.uniform(-30, -5, (n, m, k, 1))
+    t0 = 10.0 ** rng.uniform(-12, -6, (1, m, 1, 1))
+    t1 = t0 * rng.uniform(1.5, 30.0, (1, m, 1, 1))
+    r1 = 10.0 ** rng.uniform(-3, 12, (n, m, k, 1))
+    # special values: no statement, an infinite prompt ratio, no width (infinite lifetime), g = 0
+    r1[0, 0, 0, 0] = np.nan
+    r1[1, 1, 1, 0] = np.inf
+    tau1[2, 2, 2, 0] = np.inf
+    g2[3, 3, 3, :2] = 0.0
+    t1[0, 4, 0, 0] = np.inf
+    r = r1 * g2
+    assert _same(_times_acceptance(r, tau1, g2, t0, t1), _reference(r, tau1, g2, t0, t1))
+
+
+def test_times_acceptance_all_dead_all_alive_and_nan_windows() -> None:
+    g2 = np.geomspace(1e-8, 1e-4, 9)[None, :]
+    tau1 = np.array([[1e-30], [1e-31]])
+    t0, t1 = np.array([[1e-9]]), np.array([[3e-9]])
+    r = np.array([[5.0], [np.nan]]) * g2
+    dead = _times_acceptance(r, tau1, g2, t0, t1)
+    assert _same(dead, _reference(r, tau1, g2, t0, t1))
+    assert dead[0].tolist() == [0.0] * 9
+    assert np.isnan(dead[1]).all()
+    alive = np.array([[1e-3], [1e-2]])
+    assert _same(_times_acceptance(r, alive, g2, t0, t1), _reference(r, alive, g2, t0, t1))
+    # a NaN window edge is never "dead": the full formula decides (NaN)
+    nan_t1 = np.array([[np.nan]])
+    assert _same(_times_acceptance(r, tau1, g2, t0, nan_t1), _reference(r, tau1, g2, t0, nan_t1))
+
+
+def test_the_underflow_threshold_is_exact() -> None:
+    assert math.exp(-_EXP_UNDERFLOW) == 0.0
+    assert np.exp(-np.nextafter(_EXP_UNDERFLOW, 0.0)) == 0.0  # already zero just below it
+
+
+def test_min_over_short_and_long_axes() -> None:
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(4, 3, 9))
+    a[1, 2, 4] = np.nan
+    for axes in [(2,), (1, 2), (0,), ()]:
+        want = a.min(axis=axes, keepdims=True) if axes else a
+        assert _same(_min_over(a, axes), want)
+    long = rng.normal(size=(2, 100))
+    assert _same(_min_over(long, (1,)), long.min(axis=1, keepdims=True))
+
+
+def test_solar_table_lookup_is_the_bilinear_formula() -> None:
+    solar = constraints.get("nsi_oscillation").solar
+    rng = np.random.default_rng(5)
+    w0 = rng.normal(size=2000) * 10.0 ** rng.uniform(-6, 3, 2000)
+    w1 = rng.normal(size=2000) * 10.0 ** rng.uniform(-6, 3, 2000)
+    ln10 = math.log(10.0)
+    step = solar.s_grid[1] - solar.s_grid[0]
+    u = np.clip((np.arcsinh(w0 / solar.W_SCALE) / ln10 + solar.S_MAX) / step, 0.0, 2 * solar.N_HALF)
+    v = np.clip((np.arcsinh(w1 / solar.W_SCALE) / ln10 + solar.S_MAX) / step, 0.0, 2 * solar.N_HALF)
+    i = np.minimum(u.astype(int), 2 * solar.N_HALF - 1)
+    j = np.minimum(v.astype(int), 2 * solar.N_HALF - 1)
+    fu, fv, t = u - i, v - j, solar.table
+    want = ((1 - fu) * (1 - fv) * t[i, j] + fu * (1 - fv) * t[i + 1, j]
+            + (1 - fu) * fv * t[i, j + 1] + fu * fv * t[i + 1, j + 1])  # fmt: skip
+    assert _same(solar(w0, w1), want)
+
+
+def test_scan_equals_each_constraints_public_ratio() -> None:
+    """The engine calls the physics hooks directly (no second validation, no range mask): its r
+    is the public ``ratio`` at every point of a ratio-storing scan, across masses where beam dumps
+    are dead, alive and mixed."""
+    fam = alpha_r(np.linspace(-1.5, 1.5, 5)[:, None], np.linspace(-2.0, 2.0, 3)[None, :])
+    masses = np.array([0.0015, 0.004, 0.03, 0.2, 0.45])
+    xi = np.array([-0.3, 0.0, 0.05])
+    names = [n for n in catalogue.default_names() if n.endswith("_dump")] + [
+        "nsi_oscillation", "babar_2014_visible", "ccfr_trident"]  # fmt: skip
+    res = engine.scan(fam, masses, xi=xi, constraints=names, store="ratio", progress=False)
+    flat = res.models
+    g = engine.band_couplings(res.g_low, res.g_high, res.shape[3])
+    x_e = np.asarray(flat.charge("e"), dtype=float).reshape(-1)[:, None, None, None]
+    eps_over_g = (x_e - xi[None, None, :, None]) / E_CHARGE
+    for name in names:
+        c = constraints.get(name)
+        direct = c.ratio(masses[None, :, None, None], np.where(np.isfinite(g), g, 0.0),
+                         _chunk(flat), eps_over_g=eps_over_g)  # fmt: skip
+        direct = np.where(np.isfinite(g), np.broadcast_to(direct, g.shape), np.nan)
+        with np.errstate(over="ignore"):
+            assert _same(res.ratio(name), direct.astype(np.float32)), name
+
+
+def _chunk(flat):
+    from zprime_atlas.constants import FERMIONS
+    from zprime_atlas.models import Model
+
+    return Model({f: np.asarray(flat.charge(f), dtype=float).reshape(-1)[:, None, None, None]
+                  for f in FERMIONS})  # fmt: skip
+
+
+def test_keep_freed_memory_nests_and_restores() -> None:
+    before = _memory._DEPTH
+    with _memory.keep_freed_memory():
+        with _memory.keep_freed_memory():
+            assert before + 2 == _memory._DEPTH
+            a = np.ones(4_000_000)
+            del a
+        assert before + 1 == _memory._DEPTH
+    assert before == _memory._DEPTH
+    # a scan inside leaves it as it was, also when it fails
+    with pytest.raises(ValueError, match="mass"):
+        engine.scan(model("B-L"), [-1.0], progress=False)
+    assert before == _memory._DEPTH
