@@ -143,3 +143,21 @@ def test_keep_freed_memory_nests_and_restores() -> None:
     with pytest.raises(ValueError, match="mass"):
         engine.scan(model("B-L"), [-1.0], progress=False)
     assert before == _memory._DEPTH
+
+
+def test_a_survey_in_memory_is_the_survey_read_back_from_its_file(tmp_path) -> None:
+    """Surveys keep, in memory as in their file, per constraint whether it says nothing at a
+    (model, mass) instead of the smallest r per (model, mass, mix): same numbers either way."""
+    masses = np.geomspace(2e-3, 0.5, 6)
+    mem = engine.survey(max_charge=2, masses=masses, progress=False)
+    disk = engine.survey(max_charge=2, masses=masses, progress=False, out=tmp_path / "s.h5")
+    for name in mem.constraint_names:
+        assert set(mem.results[name]) == {"excluded_count", "silent"}
+        assert _same(mem.results[name]["excluded_count"], disk.results[name]["excluded_count"])
+        assert _same(mem.results[name]["silent"].astype(bool), disk.results[name]["silent"].astype(bool))
+    assert _same(mem.allowed, disk.allowed)
+    # (the file keeps band edges to 16 mantissa bits, so the g_X ranges differ in the 5th digit)
+    def key(v: dict) -> tuple:
+        return v["label"], v["masses"], v["xi"]
+
+    assert [key(v) for v in mem.viable_models()] == [key(v) for v in disk.viable_models()]
