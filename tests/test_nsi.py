@@ -202,3 +202,19 @@ def test_scaling_and_sign_flip(B, Le, Lmu, k, m, r) -> None:
     lim = NSI.limit(m, x, eps_over_g=r)
     assert NSI.limit(m, x.scaled(k), eps_over_g=k * r) == pytest.approx(lim / k, rel=1e-4)
     assert NSI.limit(m, -x, eps_over_g=-r) == pytest.approx(lim, rel=1e-4)
+
+
+def test_an_overflowing_kappa_is_no_index_error_and_zero_charge_stays_zero() -> None:
+    """g^2/m^2 beyond double precision (kappa = inf) once gave inf x 0 = NaN and an IndexError in
+    the table lookup: a model without the NSI direction stays at r = 0, others are excluded."""
+    import warnings
+
+    c = constraints.get("nsi_oscillation")
+    m, g = np.array([1e-9, 1e-3]), np.array([1e200, 1e-3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the overflow of g^2 itself
+        for name in ("B-L", "Lmu-Ltau"):
+            assert c.ratio(m, g, model(name)).tolist() == [0.0, 0.0]
+        r = c.ratio(m, g, model("B-3Lmu"))
+    assert not np.any(np.isnan(r))
+    assert r[0] >= 1.0

@@ -401,7 +401,8 @@ class SolarChi2:
         flat = np.ascontiguousarray(self.table).ravel()
         n1 = self.table.shape[1]
         k = i * n1 + j
-        t00, t10, t01, t11 = (flat.take(k + o) for o in (0, n1, 1, n1 + 1))
+        # mode="clip": a NaN input (index from NaN) gives NaN through fu, fv, never an IndexError
+        t00, t10, t01, t11 = (flat.take(k + o, mode="clip") for o in (0, n1, 1, n1 + 1))
         return ((1 - fu) * (1 - fv) * t00 + fu * (1 - fv) * t10
                 + (1 - fu) * fv * t01 + fu * fv * t11)  # fmt: skip
 
@@ -495,11 +496,23 @@ class NSIOscillation(Constraint):
         s13sq = math.sin(inp.theta13) ** 2
         s23sq, c23sq = math.sin(inp.theta23) ** 2, math.cos(inp.theta23) ** 2
         a_eff = c13sq * d["a"] - (s23sq - s13sq * c23sq) * d["b"]
-        k_a = kappa * a_eff
-        total = self.solar(k_a * d["q0"], k_a * d["qn"])
+        if not np.all(np.isfinite(kappa)):  # g^2/m^2 overflowed: a zero charge still means no NSI
+            def product(*factors: NDArray) -> NDArray:
+                out = kappa
+                for f in factors:
+                    out = np.where(f == 0, 0.0, out * f)
+                return out
+        else:
+            def product(*factors: NDArray) -> NDArray:
+                out = kappa
+                for f in factors:
+                    out = out * f
+                return out
+
+        total = self.solar(product(a_eff, d["q0"]), product(a_eff, d["qn"]))
         for atm in inp.atmospheric:
             diff = d["b"] if atm.quantity == "tautau_minus_mumu" else d["a"]
-            value = kappa * diff * d["q_earth"]
+            value = product(diff, d["q_earth"])
             lo, hi = atm.interval
             edge = np.where(value >= 0, hi, lo)
             total = total + delta_chi2_critical(atm.interval_cl) * (value / edge) ** 2
