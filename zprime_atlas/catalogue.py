@@ -141,8 +141,9 @@ def extra_recast_folders() -> list[str]:
 #: Constraints left out of the grid-scan default set, with the reason; every command takes them by
 #: name, and ``limits``, ``export``, ``plot-model`` and the mass-coupling figures use them.
 SLOW_FOR_GRIDS: dict[str, str] = {
-    "coherent_lar_2020": "a binned Poisson likelihood profiled over four nuisances costs 0.1-0.4 ms "
-                         "per point: the default survey (1e8 points) would take hours",
+    "coherent_lar_2020": "a binned Poisson likelihood over 430 bins profiled over four nuisances "
+                         "(certified Newton) costs 10-20 us per point (benchmarks/bench_lar.py): the "
+                         "default survey (1e8 points) would spend 20-30 min of one core in it",
 }  # fmt: skip
 
 

@@ -34,6 +34,7 @@ approximations and checks: docs/physics/coherent.md.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import tomllib
 from importlib import resources
@@ -215,6 +216,135 @@ class PoissonProfile:
         dev = 2.0 * np.sum(mu - n + nlogn - n * np.log(mu), axis=-1)
         return dev + np.sum(theta * theta * inv_var, axis=-1), theta
 
+    # -- the certified fast profile ---------------------------------------------------------------
+
+    #: Newton decrement below which a point is finished by one more full step (see
+    #: :meth:`chi2_certified`): the chi^2 it returns is then within 2.3e-7 of the minimum.
+    LAMBDA_CERT = 0.03
+    #: Newton steps of :meth:`chi2_certified` before a point is handed to :meth:`chi2`.
+    CERTIFIED_STEPS = 30
+
+    def chi2_certified(self, signal: ArrayLike, start: ArrayLike | None = None) -> NDArray[np.float64]:
+        r"""The profiled chi^2 of :meth:`chi2` with a certified error, at a fraction of its cost.
+
+        F(theta) = 2 sum_b [mu_b - n_b ln mu_b] + sum_i (theta_i/sigma_i)^2 (+ constants) is a
+        *standard self-concordant* function of theta: mu is affine in theta, and each term
+        -2 n_b ln mu_b with an integer n_b >= 1 obeys |f'''| <= 2 f''^(3/2) (bins with n_b = 0 and
+        the priors are linear or quadratic). For such functions (Nesterov, Lectures on Convex
+        Optimization, 2nd ed., Thms 5.1.13 and 5.2.2) the Newton decrement
+        lambda^2 = F'^T F''^-1 F' bounds everything: a full Newton step from a point with
+        lambda < 1 lands where the decrement is at most lambda_+ = (lambda/(1 - lambda))^2, and a
+        point with decrement l has 0 <= F - F_min <= omega*(l) = -l - ln(1 - l). So each point
+        takes Newton steps (from ``start``; mu kept positive in every bin as in :meth:`chi2`) until
+        lambda <= LAMBDA_CERT = 0.03, takes that step in full, and returns F at the new point minus
+        omega*(lambda_+)/2: the true minimum lies within omega*(lambda_+)/2 <= 2.3e-7 of it.
+        Nothing is approximated beyond that bound (and the float rounding of F, ~1e-12 relative).
+
+        The signal nuisance is carried as kappa = 1 + theta_0, which keeps full relative precision
+        when the fit switches a huge prediction off (kappa ~ 1e-10; :meth:`chi2` loses digits
+        there). ``start``: nuisances (..., 1 + J) to start from (default 0); kappa is lowered to
+        signal_scale kappa / sum(s) for predictions above ``signal_scale`` events. A point not
+        certified within :attr:`CERTIFIED_STEPS` steps is computed by :meth:`chi2`.
+        """
+        s = np.asarray(signal, dtype=np.float64)
+        lead = s.shape[:-1]
+        flat = s.reshape(-1, s.shape[-1])
+        n_par = 1 + self.backgrounds.shape[0]
+        th0 = np.zeros(n_par) if start is None else np.asarray(start, dtype=np.float64)
+        th0 = np.broadcast_to(th0, (*lead, n_par)).reshape(-1, n_par)
+        out = np.empty(flat.shape[0])
+        for begin in range(0, flat.shape[0], self._BLOCK):
+            sl = slice(begin, begin + self._BLOCK)
+            out[sl] = self._certified_block(flat[sl], th0[sl])
+        bad = ~np.isfinite(out)
+        if np.any(bad):
+            out[bad] = self.chi2(flat[bad])
+        return out.reshape(lead)
+
+    @functools.cached_property
+    def _certified_constants(self) -> dict[str, NDArray]:
+        n = self.observed
+        bkg = self.backgrounds
+        n_bkg = bkg.shape[0]
+        upper = [(i, j) for i in range(n_bkg) for j in range(i, n_bkg)]
+        nlogn = np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0)), 0.0)
+        return {
+            "inv_var": 1.0 / np.concatenate([[self.sigma_signal], self.sigma_backgrounds]) ** 2,
+            "bkg_t": np.ascontiguousarray(bkg.T),
+            "pairs": np.ascontiguousarray(np.stack([bkg[i] * bkg[j] for i, j in upper]).T),
+            "upper": np.array(upper, dtype=np.intp).reshape(-1, 2),
+            "const": np.asarray(np.sum(nlogn) - np.sum(n)),
+            "bkg_sum": bkg.sum(axis=1),
+        }
+
+    def _certified_block(self, s: NDArray[np.float64], start: NDArray[np.float64]) -> NDArray:
+        """chi^2 of a block of signals (points, bins) by :meth:`chi2_certified`; NaN: not certified."""
+        k = self._certified_constants
+        n, bkg = self.observed, self.backgrounds
+        inv_var, bkg_t, pairs, upper = k["inv_var"], k["bkg_t"], k["pairs"], k["upper"]
+        n_par = 1 + bkg.shape[0]
+        diag = np.arange(n_par)
+        ssum = s.sum(axis=-1)
+        theta = np.array(start, dtype=np.float64)  # theta[:, 0] holds kappa = 1 + theta_0
+        theta[:, 0] += 1.0
+        if self.signal_scale > 0:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lowered = self.signal_scale * theta[:, 0] / ssum
+            big = ssum > self.signal_scale
+            theta[:, 0] = np.where(big, np.minimum(theta[:, 0], lowered), theta[:, 0])
+        mu = s * theta[:, :1] + (1.0 + theta[:, 1:]) @ bkg
+        out = np.full(s.shape[0], np.nan)
+        idx = np.arange(s.shape[0])
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for _ in range(self.CERTIFIED_STEPS):
+                ratio = n / mu
+                w = ratio / mu
+                ws = w * s
+                grad = np.empty((idx.size, n_par))
+                grad[:, 0] = ssum - np.einsum("pb,pb->p", ratio, s) + (theta[:, 0] - 1.0) * inv_var[0]
+                grad[:, 1:] = k["bkg_sum"] - ratio @ bkg_t + theta[:, 1:] * inv_var[1:]
+                hess = np.empty((idx.size, n_par, n_par))
+                hess[:, 0, 0] = np.einsum("pb,pb->p", ws, s)
+                h0b = ws @ bkg_t
+                hess[:, 0, 1:] = h0b
+                hess[:, 1:, 0] = h0b
+                hb = w @ pairs
+                hess[:, 1 + upper[:, 0], 1 + upper[:, 1]] = hb
+                hess[:, 1 + upper[:, 1], 1 + upper[:, 0]] = hb
+                hess[:, diag, diag] += inv_var
+                ok = np.all(np.isfinite(hess), axis=(1, 2)) & np.all(np.isfinite(grad), axis=1)
+                if not np.all(ok):  # such points are left to chi2()
+                    hess[~ok] = np.eye(n_par)
+                    grad[~ok] = 0.0
+                step = np.linalg.solve(hess, grad[..., None])[..., 0]
+                # grad and hess are half of F' and F'': lambda^2 = F'^T F''^-1 F' = 2 grad.step
+                lam = np.sqrt(np.maximum(2.0 * np.einsum("pi,pi->p", grad, step), 0.0))
+                dmu = step[:, :1] * s + step[:, 1:] @ bkg
+                new = mu - dmu
+                full = np.min(new, axis=-1) > 0
+                done = full & (lam <= self.LAMBDA_CERT) & ok
+                if not np.all(full):
+                    cut = ~full
+                    room = np.min(np.where(dmu[cut] > 0, mu[cut] / dmu[cut], np.inf), axis=-1)
+                    frac = np.where(room > 1.0, 1.0, 0.5 * room)
+                    step[cut] *= frac[:, None]
+                    new[cut] = mu[cut] - frac[:, None] * dmu[cut]
+                theta -= step
+                mu = new
+                if np.any(done):
+                    th, md = theta[done], mu[done]
+                    f = 2.0 * (md.sum(axis=-1) + k["const"] - np.log(md) @ n)
+                    f += (th[:, 0] - 1.0) ** 2 * inv_var[0] + th[:, 1:] ** 2 @ inv_var[1:]
+                    lam_plus = (lam[done] / (1.0 - lam[done])) ** 2
+                    out[idx[done]] = f - 0.5 * (-lam_plus - np.log1p(-lam_plus))
+                gone = done | ~ok
+                if np.all(gone):
+                    break
+                if np.any(gone):
+                    keep = ~gone
+                    idx, s, mu, theta, ssum = idx[keep], s[keep], mu[keep], theta[keep], ssum[keep]
+        return out
+
 
 def bin_weights(
     targets: tuple[tuple[Nucleus, float], ...],
@@ -305,7 +435,10 @@ class CEvNSBinned(Constraint):
         self.sm_bins: NDArray[np.float64] = np.einsum("n,nkfi->f", self._qw**2, self._weights)
         self.sm_counts: float = float(self.sm_model_bins.sum())
         self.dchi2_crit: float = delta_chi2_critical(info.cl)
-        self.chi2_sm: float = float(statistics.chi2(self.sm_bins))
+        chi2_sm, theta_sm = statistics.chi2(self.sm_bins, return_theta=True)
+        self.chi2_sm: float = float(chi2_sm)
+        #: The nuisances of the SM fit: where every point's Newton steps start.
+        self.theta_sm: NDArray[np.float64] = np.asarray(theta_sm)
 
     # -- kernels --------------------------------------------------------------------------------
 
@@ -372,6 +505,13 @@ class CEvNSBinned(Constraint):
         k1, k2 = self.kernels(m)
         k1 = np.moveaxis(k1, 2, -1)  # (n, k, *m, f)
         k2 = np.moveaxis(k2, 2, -1)
+        alpha, delta = self._amplitude_inputs(model, mix)
+        return alpha, delta, k1, k2
+
+    def _amplitude_inputs(
+        self, model: Model, mix: Mixing
+    ) -> tuple[list[list[NDArray]], list[list[NDArray]] | None]:
+        """(alpha, delta): A_nk = alpha_nk g^2 + delta_nk g per nucleus n and key k."""
         if mix.proportional:
             alpha = self.amplitudes(model, 1.0, eps=mix)
             delta = None
@@ -380,7 +520,7 @@ class CEvNSBinned(Constraint):
             full = self.amplitudes(model, 1.0, eps=mix)
             delta = [[full[j][k] - alpha[j][k] for k in range(len(_KEYS))] for j in range(len(alpha))]
         alpha = [[np.asarray(a, dtype=np.float64) for a in row] for row in alpha]
-        return alpha, delta, k1, k2
+        return alpha, delta
 
     def _coefficients_from(
         self,
@@ -448,7 +588,9 @@ class CEvNSBinned(Constraint):
     #: Points per block of :meth:`_ratio` (bounds the memory of the (points, bins) arrays).
     _RATIO_BLOCK = 2048
 
-    def _r_from_bins(self, bins: NDArray) -> NDArray[np.float64]:
+    def _r_from_bins(self, bins: NDArray, exact: bool = False) -> NDArray[np.float64]:
+        """r of predicted fit-bin counts (last axis); ``exact``: by :meth:`PoissonProfile.chi2`
+        (the reference), else by :meth:`PoissonProfile.chi2_certified` from the SM nuisances."""
         cap = self._COUNT_CAP * float(self.statistics.observed.sum())
         bins = np.clip(np.where(np.isnan(bins), cap, bins), 0.0, cap)
         scale = np.sqrt(self.sm_bins + self.statistics.backgrounds.sum(axis=0))
@@ -456,12 +598,64 @@ class CEvNSBinned(Constraint):
         live = pull >= self._NEGLIGIBLE_PULL
         out = np.zeros(bins.shape[:-1])
         if np.any(live):
-            dchi2 = self.statistics.chi2(bins[live]) - self.chi2_sm
-            out[live] = np.maximum(dchi2, 0.0) / self.dchi2_crit
+            if exact:
+                chi2 = self.statistics.chi2(bins[live])
+            else:
+                chi2 = self.statistics.chi2_certified(bins[live], self.theta_sm)
+            out[live] = np.maximum(chi2 - self.chi2_sm, 0.0) / self.dchi2_crit
         return out
 
     def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
-        """r = max(chi^2(bins) - chi^2(SM), 0) / Delta chi^2_crit, in blocks of points.
+        """r = max(chi^2(bins) - chi^2(SM), 0) / Delta chi^2_crit, point by point (fast path).
+
+        The bins are linear in fixed templates at each mass: N_b = N_b^SM + sum_{n,k}
+        [-2 Q_n A_nk K1_nkb + A_nk^2 K2_nkb] with the total amplitude A_nk = alpha_nk g^2 +
+        delta_nk g of each point. So the points are grouped by mass, the templates (K1, K2) taken
+        once per distinct mass (cached by :meth:`kernels`), and each block of
+        :attr:`_RATIO_BLOCK` points costs one (points, 2 n k) x (2 n k, bins) product; the profile
+        is :meth:`PoissonProfile.chi2_certified` (chi^2 within 2.3e-7 of the minimum) started
+        from the SM fit's nuisances. :meth:`_ratio_reference` is the previous path (same
+        physics: the quartic coefficients and :meth:`PoissonProfile.chi2`).
+        """
+        alpha, delta = self._amplitude_inputs(model, mix)
+        al_flat = [a for row in alpha for a in row]
+        de_flat = [a for row in delta for a in row] if delta is not None else []
+        final = np.broadcast_shapes(np.shape(g), np.shape(m), *(np.shape(a) for a in al_flat + de_flat))
+        shape = final if final else (1,)
+        size = math.prod(shape)
+        masses, which = np.unique(np.broadcast_to(m, shape).ravel(), return_inverse=True)
+        k1, k2 = self.kernels(masses)  # (n, k, f, U)
+        n_nk, n_f = k1.shape[0] * k1.shape[1], k1.shape[2]
+        # (U, 2nk, f): rows -2 Q_n A_nk -> K1_nk, then A_nk^2 -> K2_nk
+        templates = np.ascontiguousarray(
+            np.moveaxis(np.concatenate([k1.reshape(n_nk, n_f, -1), k2.reshape(n_nk, n_f, -1)]), -1, 0)
+        )
+        qw2 = np.repeat(-2.0 * self._qw, k1.shape[1])  # -2 Q_n per (n, k)
+        gg = np.broadcast_to(g, shape).ravel()
+        al = [np.broadcast_to(a, shape).ravel() for a in al_flat]
+        de = [np.broadcast_to(a, shape).ravel() for a in de_flat]
+        order = np.argsort(which.ravel(), kind="stable")
+        edges = np.searchsorted(which.ravel()[order], np.arange(masses.size + 1))
+        out = np.empty(size)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for u in range(masses.size):
+                group = order[edges[u] : edges[u + 1]]
+                for begin in range(0, group.size, self._RATIO_BLOCK):
+                    pts = group[begin : begin + self._RATIO_BLOCK]
+                    gp = gg[pts]
+                    coef = np.empty((pts.size, 2 * n_nk))
+                    for i in range(n_nk):
+                        amp = al[i][pts] * (gp * gp)
+                        if de:
+                            amp = amp + de[i][pts] * gp
+                        coef[:, i] = qw2[i] * amp
+                        coef[:, n_nk + i] = amp * amp
+                    out[pts] = self._r_from_bins(self.sm_bins + coef @ templates[u])
+        return out.reshape(final)
+
+    def _ratio_reference(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
+        """The reference path of :meth:`_ratio` (before the fast path): r from the quartic
+        coefficients c_jb and :meth:`PoissonProfile.chi2`, in blocks of points.
 
         Amplitudes and kernels are computed once; the (points, bins) coefficients and counts only
         per block of :attr:`_RATIO_BLOCK` points, so memory stays bounded for any batch.
@@ -489,7 +683,8 @@ class CEvNSBinned(Constraint):
             de = [[pick(a, idx) for a in row] for row in delta] if delta is not None else None
             sel: tuple[slice | NDArray, ...] = (slice(None), slice(None), *idx)
             c = self._coefficients_from(al, de, kk1[sel], kk2[sel])
-            out[start : start + idx[0].size] = self._r_from_bins(self._fit_counts(c, gg[idx]))
+            bins = self._fit_counts(c, gg[idx])
+            out[start : start + idx[0].size] = self._r_from_bins(bins, exact=True)
         return out.reshape(final)
 
     def _coupling_samples(self, c: NDArray) -> NDArray[np.float64]:
