@@ -73,6 +73,20 @@ def test_not_thermalised_is_allowed() -> None:
     assert np.all(NEFF.ratio(M_NEFF, 1e-13, lmt) < 1)
 
 
+def test_intervals_below_the_default_grid_start_where_r_crosses_one() -> None:
+    """Below ~1 MeV a B-L X thermalises from g ~ 3e-11 on, under the solver's default grid start
+    (1e-10): the interval is [g*, inf) with r(g*) = 1, not [0, inf) (which once painted the light
+    B-L figure excluded down to its axis)."""
+    m = np.array([1e-4, 5e-4, 7e-4])
+    x = za.model("B-L")
+    lower, upper = NEFF.excluded_intervals(m, x)[0]
+    assert np.all((lower > 1e-11) & (lower < 1e-10))
+    assert np.all(np.isinf(upper))
+    for mm, lo in zip(m, lower, strict=True):
+        assert NEFF.ratio(mm, 0.99 * lo, x) < 1.0 <= NEFF.ratio(mm, 1.01 * lo, x)
+    assert np.all(NEFF.ratio(m, 1e-16, x) < 1.0)
+
+
 @pytest.mark.parametrize("c", [NEFF, *STAR_CONSTRAINTS], ids=lambda c: c.name)
 def test_sign_flip_changes_nothing(c) -> None:
     m = M_NEFF if c is NEFF else M_STARS

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import catalogue, engine
 from . import gm2 as _gm2
@@ -37,12 +38,17 @@ from .plotting import (
     survey_summary,
 )
 
-__all__ = ["FIGURES", "FigureSpec", "dumps", "figure_names", "make_figures", "summary"]
+__all__ = ["FIGURES", "FigureSpec", "dumps", "figure_masses", "figure_names", "make_figures",
+           "summary"]
 
 #: Grid of the mass-coupling figures (figures/*.json records every constraint at each of them).
 FIGURE_MASSES = np.geomspace(1e-3, 10.0, 240)
 #: g_X axis of the mass-coupling figures: down to the beam dumps' long-lifetime edges and BBN.
 G_RANGE = (1e-9, 1.0)
+#: Grid and g_X axis of the light-mass figures (``mass_coupling_<model>_light``): stellar cooling
+#: (below ~0.5 MeV), N_eff and BBN, solar and reactor neutrino scattering, 10 keV - 30 MeV.
+LIGHT_MASSES = np.geomspace(1e-5, 3e-2, 120)
+LIGHT_G_RANGE = (1e-16, 1e-1)
 #: Resolution of the alpha-R plane (points per axis) and its kinetic-mixing grid.
 ALPHA_R_N = 120
 ALPHA_R_MASS = 0.2
@@ -59,9 +65,11 @@ class FigureSpec:
     draw: Callable[[Any], PlotArtists]
 
 
-def _mass_coupling(name: str, eps: Any, g_range: tuple[float, float] = G_RANGE) -> FigureSpec:
+def _mass_coupling(name: str, eps: Any, light: bool = False) -> FigureSpec:
+    masses, g_range = (LIGHT_MASSES, LIGHT_G_RANGE) if light else (FIGURE_MASSES, G_RANGE)
+
     def compute(dataset: str) -> MassCouplingData:
-        return mass_coupling_data(model(name), FIGURE_MASSES, eps=eps, dataset=dataset)
+        return mass_coupling_data(model(name), masses, eps=eps, dataset=dataset)
 
     def summarize(data: MassCouplingData) -> dict[str, Any]:
         return data.to_json()  # every mass of the figure: the full curves it draws
@@ -71,13 +79,19 @@ def _mass_coupling(name: str, eps: Any, g_range: tuple[float, float] = G_RANGE) 
 
     mix = "loop-induced kinetic mixing" if eps == "loop" else (
         "no kinetic mixing" if eps == 0 else f"kinetic mixing eps = {eps}")  # fmt: skip
+    span = ("10 keV - 30 MeV, where stars, N_eff and BBN speak" if light else "1 MeV - 10 GeV")
     return FigureSpec(
-        f"mass_coupling_{name}",
-        f"{name}, {mix}: every constraint and the (g-2)_mu band, 1 MeV - 10 GeV",
+        f"mass_coupling_{name}" + ("_light" if light else ""),
+        f"{name}, {mix}: every constraint and the (g-2)_mu band, {span}",
         compute,
         summarize,
         draw,
     )
+
+
+def figure_masses(name: str) -> NDArray[np.float64]:
+    """The masses [GeV] a mass-coupling figure is computed at (its JSON has one entry per mass)."""
+    return LIGHT_MASSES if name.endswith("_light") else FIGURE_MASSES
 
 
 def _alpha_r_compute(dataset: str):
@@ -110,6 +124,8 @@ FIGURES: dict[str, FigureSpec] = {
         _mass_coupling("B-L", 0.0),
         _mass_coupling("B-3Lmu", 0.0),
         _mass_coupling("Le-Lmu", 0.0),
+        _mass_coupling("Lmu-Ltau", "loop", light=True),
+        _mass_coupling("B-L", 0.0, light=True),
         FigureSpec(
             "alpha_r",
             "alpha-R plane at 200 MeV: where a (g-2)_mu solution survives, "

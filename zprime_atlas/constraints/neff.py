@@ -100,6 +100,10 @@ def neff_of(gamma_nu: NDArray, gamma_em: NDArray, m: NDArray) -> NDArray[np.floa
     return np.where(total >= h_m, n, sm)
 
 
+#: Couplings scanned for the excluded intervals: 10 per decade from 1e-20 to 1e3.
+_G_GRID = np.geomspace(1e-20, 1e3, 231)
+
+
 class NeffBBN(Constraint):
     """N_eff (Planck 2018 + BAO, 95% CL two-sided) with a thermalised X; module docstring."""
 
@@ -162,7 +166,10 @@ class NeffBBN(Constraint):
             def ratio_of_g(gv: NDArray) -> NDArray:
                 return np.broadcast_to(self._ratio(m_b, gv, model, mix), shape)
 
-        return intervals_by_scan(ratio_of_g, shape, max_intervals=2)
+        # Thermalisation (Gamma >= H at T = m_X) sets in at g ~ sqrt(m_X / M_Pl) ~ 1e-12 for
+        # m_X = 0.1 MeV: the grid must reach far below the default 1e-10, or an interval that
+        # starts below the grid would be reported as starting at g = 0.
+        return intervals_by_scan(ratio_of_g, shape, g_grid=_G_GRID, max_intervals=2)
 
 
 def __dir__() -> list[str]:
