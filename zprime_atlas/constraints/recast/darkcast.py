@@ -282,6 +282,29 @@ class RecastConstraint(Constraint):
             out["e_ref"] = acceptance(tau_ref, out["t0"], out["t1"])
         return out
 
+    def _per_mass(self, compute: Callable[[NDArray], dict[str, Any]], m: NDArray) -> dict[str, Any]:
+        """``compute(m)`` (the reference model's quantities: they depend on the masses only),
+        remembered for the last few mass arrays: a scan's chunks share its masses, so the
+        reference (widths, weights, the displaced window's bisection) is computed once per scan,
+        not once per chunk. Read-only results; the same numbers as computing them again."""
+        m = np.asarray(m, dtype=np.float64)
+        key = (compute.__name__, m.shape, m.tobytes())
+        cache = self.__dict__.setdefault("_per_mass_cache", {})
+        hit = cache.get(key)
+        if hit is None:
+            hit = compute(m)
+            for value in hit.values():
+                if isinstance(value, np.ndarray):
+                    value.flags.writeable = False
+                elif isinstance(value, dict):
+                    for v in value.values():
+                        if isinstance(v, np.ndarray):
+                            v.flags.writeable = False
+            if len(cache) >= 8:
+                cache.pop(next(iter(cache)))
+            cache[key] = hit
+        return hit
+
     def _displaced_window(self, width1: NDArray, g_lo: NDArray, g_hi: NDArray) -> tuple:
         """t0, t1 [s] making the reference yields equal at both ends of the island."""
         k = self.meta.lifetime.decay_over_shield + 1.0
@@ -391,10 +414,10 @@ class RecastConstraint(Constraint):
     def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
         """r = N_X(g_X) / N_ref(g_ref(m_X)) (module docstring); NaN where the search says nothing."""
         if isinstance(self.data, RValueTable):
-            r = self._rvalue_ratio(m, g, model, mix, self._rvalue_reference(m))
+            r = self._rvalue_ratio(m, g, model, mix, self._per_mass(self._rvalue_reference, m))
             shape = np.broadcast_shapes(r.shape, model.shape, m.shape, g.shape)
             return r if r.shape == shape else np.broadcast_to(r, shape).copy()
-        ref = self._reference(m)
+        ref = self._per_mass(self._reference, m)
         if mix.proportional:
             # Rates scale as g^2, lifetimes as 1/g^2, and branching ratios do not depend on g:
             # evaluate the physics once at g = 1 (a scan over n couplings costs one evaluation).
