@@ -37,7 +37,9 @@ def test_times_acceptance_is_the_reference_bit_for_bit(seed: int) -> None:
     n, m, k, g = 7, 5, 4, 9
     g2 = np.sort(10.0 ** rng.uniform(-12, 0, (n, m, k, g)), axis=-1)
     tau1 = 10.0 ** rng.uniform(-30, -5, (n, m, k, 1))
-    t0 = 10.0 ** rng.uniform(-12, -6, (1, m, 1, 1))
+    # even seeds: the window varies along the masses only (the scan's layout, sliced along it);
+    # odd seeds: along two axes (the general path)
+    t0 = 10.0 ** rng.uniform(-12, -6, (1 + (n - 1) * (seed % 2), m, 1, 1))
     t1 = t0 * rng.uniform(1.5, 30.0, (1, m, 1, 1))
     r1 = 10.0 ** rng.uniform(-3, 12, (n, m, k, 1))
     # special values: no statement, an infinite prompt ratio, no width (infinite lifetime), g = 0

@@ -114,8 +114,21 @@ def _times_acceptance(r: NDArray, tau1: NDArray, g2: NDArray, t0: NDArray, t1: N
         zero = np.zeros(())
         if dead.all():
             return np.broadcast_to(r, full) * zero
-        live = ~np.broadcast_to(dead, full)
         out = np.broadcast_to(r, full) * zero
+        ops = [a.reshape((1,) * (len(full) - a.ndim) + a.shape) for a in (r, tau1, g2, t0, t1)]
+        window_axes = [i for i in range(len(full)) if ops[3].shape[i] > 1 or ops[4].shape[i] > 1]
+        if len(window_axes) == 1:
+            # the window varies along one axis (the masses): evaluate the slices of that axis
+            # where some point is alive (in a scan, the light masses of a beam dump)
+            ax = window_axes[0]
+            others = tuple(i for i in range(len(full)) if i != ax)
+            alive = ~np.all(np.broadcast_to(dead, np.broadcast_shapes(dead.shape, point)), axis=others)
+            idx = np.flatnonzero(alive.reshape(-1))
+            r_s, tau_s, g2_s, t0_s, t1_s = (np.take(a, idx, axis=ax) if a.shape[ax] > 1 else a
+                                            for a in ops)  # fmt: skip
+            out[(slice(None),) * ax + (idx,)] = r_s * acceptance(tau_s / g2_s, t0_s, t1_s)
+            return out
+        live = ~np.broadcast_to(dead, full)
         tau_live = np.broadcast_to(tau1, full)[live] / np.broadcast_to(g2, full)[live]
         e_live = acceptance(tau_live, np.broadcast_to(t0, full)[live], np.broadcast_to(t1, full)[live])
         out[live] = np.broadcast_to(r, full)[live] * e_live
