@@ -108,9 +108,10 @@ SIN2_THETA_W_LOW: float = 0.23868
 #: Strong coupling at m_Z, PDG 2024 world average 0.1180(9) (R.L. Workman et al., PTEP 2022 083C01
 #: and 2024 update). Used only for the O(alpha_s) QCD factor of perturbative hadronic widths.
 ALPHA_S_MZ: float = 0.1180
-#: Earth-matter neutron-to-electron ratio Y_n = N_n/N_e = 1.051 (PREM average used by Esteban et al.,
-#: arXiv:1805.04530). Used for Earth-matter NSI; defined here once.
-Y_N_EARTH: float = 1.051
+#: Earth-matter neutron-to-electron ratio Y_n = N_n/N_e = 1.0491 for atmospheric neutrinos, computed
+#: from PREM with its electron fractions (zprime_atlas/data/nsi/generate_earth_yn.py: column ratio over
+#: upgoing directions uniform in cos(zenith)). Used for Earth-matter NSI; defined here once.
+Y_N_EARTH: float = 1.0491
 
 # --- unit conversion ---------------------------------------------------------------------------
 

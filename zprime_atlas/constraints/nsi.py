@@ -18,7 +18,7 @@ The test is a one-parameter Delta chi^2 along that direction:
   against measured P_ee (Borexino 7Be; SNO's P_ee(E) polynomial for 8B), profiled over theta12 with
   KamLAND's reactor-only theta12 (both octants: LMA and LMA-D are both tried; the data decide).
   The solar Delta chi^2 is tabulated once on a grid in (w0, w1) and interpolated.
-- **Earth** (Y_n = 1.051): published atmospheric intervals on D_tau (or D_e), each taken as a
+- **Earth** (Y_n = 1.0491, computed from PREM: data/nsi/generate_earth_yn.py): published atmospheric intervals on D_tau (or D_e), each taken as a
   Gaussian in D with its quoted CL: Delta chi^2 = crit(CL) (D / edge)^2.
 
 r = max(Delta chi^2_sun + Delta chi^2_atm, 0) / crit(95%, 1 dof). Inputs and their sources:
@@ -254,7 +254,7 @@ def earth_nsi(
     eps_over_g: ArrayLike | None = None,
     loop_scale: float | None = None,
 ) -> dict[str, NDArray[np.float64]]:
-    """eps^E_aa for a = e, mu, tau in Earth matter (Y_n = 1.051), normalised to electrons.
+    """eps^E_aa for a = e, mu, tau in Earth matter (Y_n = 1.0491), normalised to electrons.
 
     eps^E_aa = g_nu_a [g_e + (2 + Y_n) g_u + (1 + 2 Y_n) g_d] / (sqrt2 G_F m_X^2), couplings at
     q^2 = 0 including kinetic mixing (which cancels). Keys ``ee``, ``mumu``, ``tautau``; GeV units.
