@@ -18,7 +18,7 @@ def test_count_and_min_equal_numpy_reductions(n_g: int) -> None:
     r[rng.random(r.shape) < 0.05] = np.inf
     r[0, 0, 0] = np.nan  # a point where the constraint says nothing for any coupling
     excluded = r >= 1.0
-    count, low = _count_and_min(excluded, r)
+    count, low = _count_and_min(r)
     np.testing.assert_array_equal(count, np.count_nonzero(excluded, axis=-1).astype(np.uint8))
     with np.errstate(invalid="ignore"):
         np.testing.assert_array_equal(low, np.fmin.reduce(r, axis=-1))

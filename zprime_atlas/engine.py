@@ -164,11 +164,12 @@ def _watch_parent(parent: int) -> None:
 
 def _ratio_inside(
     c: Constraint, masses: NDArray, m: NDArray, g: NDArray, x: Model, mix: dict[str, Any],
-    shape4: tuple[int, int, int, int], subsets: dict[bytes, tuple[NDArray, NDArray, NDArray]],
-) -> tuple[NDArray[np.int64] | None, NDArray | None]:
-    """r of one constraint at the masses inside its range only: (indices of those masses or None
-    for all of them, r there). (None, None) when no mass of the scan is inside: the constraint
-    says nothing (NaN) everywhere, and a search of 0.02-10 GeV costs nothing at 1 MeV.
+    shape4: tuple[int, int, int, int], subsets: dict[bytes, tuple[Any, NDArray, NDArray]],
+) -> tuple[slice | NDArray[np.int64] | None, NDArray | None]:
+    """r of one constraint at the masses inside its range only: (those masses' indices, a slice
+    when they are contiguous, or None for all of them; r there). (None, None) when no mass of
+    the scan is inside: the constraint says nothing (NaN) everywhere, and a search of 0.02-10 GeV
+    costs nothing at 1 MeV.
 
     ``subsets`` keeps one (indices, masses, couplings) triple per mass selection alive for the whole
     chunk: the recasts' shared evaluation caches widths by the identity of the mass array, so the
@@ -182,11 +183,16 @@ def _ratio_inside(
         return None, None
     key = inside.tobytes()
     if key not in subsets:
-        idx = np.flatnonzero(inside)
+        found = np.flatnonzero(inside)
+        # a contiguous run of masses (a sorted mass axis) is a slice: views instead of copies
+        idx: slice | NDArray[np.int64] = (
+            slice(int(found[0]), int(found[-1]) + 1)
+            if found[-1] - found[0] + 1 == found.size else found
+        )  # fmt: skip
         subsets[key] = (idx, m[:, idx], g[:, idx])
     idx, m_sub, g_sub = subsets[key]
     part = _ratio_of(c, m_sub, g_sub, x, mix)
-    return idx, np.broadcast_to(part, (shape4[0], len(idx), *shape4[2:]))
+    return idx, np.broadcast_to(part, (shape4[0], m_sub.shape[1], *shape4[2:]))
 
 
 def _ratio_of(c: Constraint, m: NDArray, g: NDArray, x: Model, mix: dict[str, Any]) -> NDArray:
@@ -201,17 +207,18 @@ def _ratio_of(c: Constraint, m: NDArray, g: NDArray, x: Model, mix: dict[str, An
     return r if r.dtype == np.float64 else r.astype(np.float64)
 
 
-def _count_and_min(excluded: NDArray[np.bool_], r: NDArray) -> tuple[NDArray[np.uint8], NDArray]:
-    """Per (model, mass, mix): how many couplings are excluded, and the smallest r (NaN ignored).
+def _count_and_min(r: NDArray) -> tuple[NDArray[np.uint8], NDArray]:
+    """Per (model, mass, mix): how many couplings are excluded (r >= 1; NaN is not), and the
+    smallest r (NaN ignored).
 
     Reduced slice by slice along the short coupling axis (a few to a few tens of values): the same
-    numbers as ``count_nonzero(axis=-1)`` and ``fmin.reduce(axis=-1)``, several times faster than a
-    ufunc reduction over a short innermost axis.
+    numbers as ``count_nonzero(r >= 1, axis=-1)`` and ``fmin.reduce(axis=-1)``, several times faster
+    than a ufunc reduction over a short innermost axis, and without an excluded-mask the size of r.
     """
-    count = excluded[..., 0].astype(np.uint8)
+    count = (r[..., 0] >= 1.0).astype(np.uint8)
     low = np.array(r[..., 0], dtype=np.float64)
     for j in range(1, r.shape[-1]):
-        count += excluded[..., j]
+        count += r[..., j] >= 1.0
         np.fmin(low, r[..., j], out=low)
     return count, low
 
@@ -235,8 +242,10 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
     has_g = np.isfinite(g)
     g_eval = np.where(has_g, g, 0.0)  # no band: evaluate at 0, marked not allowed below
     no_band = ~has_g[..., 0]  # a band is all-finite or all-NaN along the coupling axis
-    allowed = has_g.copy()
-    subsets: dict[bytes, tuple[NDArray, NDArray, NDArray]] = {}
+    # the largest r of any constraint (NaN ignored): allowed = band & (highest < 1), the same as
+    # every r < 1, with one fmax per constraint instead of a mask and an in-place and
+    highest = np.full(shape4, -np.inf)
+    subsets: dict[bytes, tuple[Any, NDArray, NDArray]] = {}
     for c in spec.constraints:
         idx, r = _ratio_inside(c, spec.masses, m, g_eval, x, mix, shape4, subsets)
         where: slice | NDArray[np.int64] = slice(None) if idx is None else idx
@@ -249,13 +258,12 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
         count = np.zeros(shape4[:3], dtype=np.uint8)
         low = np.full(shape4[:3], np.nan, dtype=np.float32)
         if r is not None:
-            excluded = r >= 1.0  # NaN compares False: no constraint there
-            if idx is None:
-                allowed &= ~excluded
+            if isinstance(where, slice):
+                np.fmax(highest[:, where], r, out=highest[:, where])
             else:
-                allowed[:, idx] &= ~excluded
+                highest[:, where] = np.fmax(highest[:, where], r)
             if spec.store != "ratio":
-                c_sub, low_sub = _count_and_min(excluded, r)
+                c_sub, low_sub = _count_and_min(r)
                 nb = no_band[:, where]
                 count[:, where] = np.where(nb, 0, c_sub)
                 with np.errstate(invalid="ignore", over="ignore"):
@@ -263,7 +271,7 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
         if spec.store != "ratio":
             out[f"excluded_count/{c.name}"] = count
             out[f"min_ratio/{c.name}"] = low
-    out["allowed"] = allowed
+    out["allowed"] = has_g & ~(highest >= 1.0)
     return start, stop, out
 
 

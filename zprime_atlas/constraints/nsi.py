@@ -18,7 +18,8 @@ The test is a one-parameter Delta chi^2 along that direction:
   against measured P_ee (Borexino 7Be; SNO's P_ee(E) polynomial for 8B), profiled over theta12 with
   KamLAND's reactor-only theta12 (both octants: LMA and LMA-D are both tried; the data decide).
   The solar Delta chi^2 is tabulated once on a grid in (w0, w1) and interpolated.
-- **Earth** (Y_n = 1.0491, computed from PREM: data/nsi/generate_earth_yn.py): published atmospheric intervals on D_tau (or D_e), each taken as a
+- **Earth** (Y_n = 1.0491, computed from PREM: data/nsi/generate_earth_yn.py): published
+  atmospheric intervals on D_tau (or D_e), each taken as a
   Gaussian in D with its quoted CL: Delta chi^2 = crit(CL) (D / edge)^2.
 
 r = max(Delta chi^2_sun + Delta chi^2_atm, 0) / crit(95%, 1 dof). Inputs and their sources:
