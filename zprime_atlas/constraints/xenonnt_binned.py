@@ -424,7 +424,8 @@ class XenonNTB8Binned(Constraint):
         breaks = np.concatenate([ek[ek < t_max], [min(t_max, float(ek[-1]))]])
         t, w = gauss_legendre_panels(breaks, self._ORDER)
         kin = np.clip(1.0 - m * t[:, None] / (2.0 * e[None, :] ** 2), 0.0, None)
-        spec = np.asarray(np.trapezoid(kin[:, :, None] * (lam[:, None] * frac)[None], e, axis=1))  # (T, 3)
+        # (n_T, 3)
+        spec = np.asarray(np.trapezoid(kin[:, :, None] * (lam[:, None] * frac)[None], e, axis=1))
         form = helm_form_factor(np.sqrt(2.0 * m * t), self.Z + self.N) ** 2
         xsec = G_FERMI**2 * m / (4.0 * math.pi) * HBARC_GEV_CM**2 * form  # cm^2/GeV
         n_targets = 1000.0 / (m / _U_GEV * _U_KG)  # nuclei per tonne
