@@ -40,6 +40,7 @@ def _builtin_constraints() -> list[Constraint]:
     from .solar_cevns import pandax4t_2024_b8, xenonnt_2024_b8
     from .stars import STARS, StellarCooling
     from .trident import CCFRTrident, CHARM2Trident
+    from .xenonnt_binned import xenonnt_2026_b8
 
     return [
         ElectronGM2("cs"),
@@ -52,6 +53,7 @@ def _builtin_constraints() -> list[Constraint]:
         CHARM2Trident(),
         NeffBBN(),
         xenonnt_2024_b8(),
+        xenonnt_2026_b8(),
         pandax4t_2024_b8(),
         ConusPlus2025(),
         Texono2010NuE(),
