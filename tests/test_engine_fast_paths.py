@@ -163,3 +163,19 @@ def test_a_survey_in_memory_is_the_survey_read_back_from_its_file(tmp_path) -> N
         return v["label"], v["masses"], v["xi"]
 
     assert [key(v) for v in mem.viable_models()] == [key(v) for v in disk.viable_models()]
+
+
+def test_a_summary_auto_chose_for_size_is_compact_and_an_asked_one_keeps_min_ratio(monkeypatch) -> None:
+    fam = alpha_r(np.linspace(-1.5, 1.5, 4)[:, None], np.linspace(-2.0, 2.0, 3)[None, :])
+    kw = {"xi": np.array([-0.2, 0.0, 0.3]), "constraints": ["babar_2014_visible", "nsi_oscillation"],
+          "progress": False}  # fmt: skip
+    monkeypatch.setattr(engine, "_AUTO_RATIO_LIMIT", 10)  # this small scan counts as big
+    auto = engine.scan(fam, [0.02, 0.2], **kw)
+    asked = engine.scan(fam, [0.02, 0.2], store="summary", **kw)
+    for name in kw["constraints"]:
+        assert set(auto.results[name]) == {"excluded_count", "silent"}
+        assert set(asked.results[name]) == {"excluded_count", "min_ratio"}
+        assert _same(auto.results[name]["excluded_count"], asked.results[name]["excluded_count"])
+        silent = np.all(np.isnan(asked.results[name]["min_ratio"]), axis=-1)
+        assert _same(auto.results[name]["silent"].astype(bool), silent)
+    assert _same(auto.allowed, asked.allowed)
