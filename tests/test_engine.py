@@ -109,10 +109,11 @@ def test_parallel_backends_match_serial() -> None:
     fam = _family()
     kw = {"eps_over_g": [0.0, 0.01], "n_g": 2, "constraints": NAMES, "chunk_size": 2}
     serial = engine.scan(fam, MASSES, **kw)
-    loky = engine.scan(fam, MASSES, n_jobs=2, backend="loky", **kw)
-    for name in NAMES:
-        np.testing.assert_array_equal(serial.ratio(name), loky.ratio(name))
-    np.testing.assert_array_equal(serial.allowed, loky.allowed)
+    for backend in ("loky", "threading"):
+        parallel = engine.scan(fam, MASSES, n_jobs=2, backend=backend, **kw)
+        for name in NAMES:
+            np.testing.assert_array_equal(serial.ratio(name), parallel.ratio(name), err_msg=backend)
+        np.testing.assert_array_equal(serial.allowed, parallel.allowed, err_msg=backend)
 
 
 def test_dask_local_cluster_matches_serial() -> None:
@@ -320,3 +321,15 @@ def test_outputs_name_the_extra_recast_folders(tmp_path: Path, monkeypatch: pyte
     monkeypatch.delenv("ZPRIME_ATLAS_RECASTS")
     res = engine.scan(model("B-L"), MASSES, n_g=2, constraints=NAMES[:1])
     assert json.loads(res.attrs["extra_recast_folders"]) == []
+
+
+def test_threaded_survey_matches_serial() -> None:
+    """Threads share the constraints (their per-mass caches, the NSI tables, the memory setting)."""
+    masses = np.geomspace(2e-3, 0.5, 5)
+    serial = engine.survey(max_charge=2, masses=masses, progress=False, chunk_size=1)
+    threaded = engine.survey(max_charge=2, masses=masses, progress=False, chunk_size=1, n_jobs=2,
+                             backend="threading")  # fmt: skip
+    np.testing.assert_array_equal(serial.allowed, threaded.allowed)
+    for name in serial.constraint_names:
+        for key, value in serial.results[name].items():
+            np.testing.assert_array_equal(value, threaded.results[name][key], err_msg=name)
