@@ -179,3 +179,24 @@ def test_a_summary_auto_chose_for_size_is_compact_and_an_asked_one_keeps_min_rat
         silent = np.all(np.isnan(asked.results[name]["min_ratio"]), axis=-1)
         assert _same(auto.results[name]["silent"].astype(bool), silent)
     assert _same(auto.allowed, asked.allowed)
+
+
+def test_chunks_sent_to_workers_give_the_same_numbers() -> None:
+    """A chunk evaluated from a pickled specification (what a loky or dask worker receives) equals
+    the chunk evaluated in place. The recasts' per-chunk cache is keyed by object identities; it
+    once returned the widths of a freed mass array whose id a new one took (a shape error in the
+    default parallel survey, or, had the shapes agreed, wrong numbers)."""
+    import pickle
+
+    from zprime_atlas.models import enumerate_models
+
+    plan = engine.plan_scan(enumerate_models(10), np.geomspace(1e-3, 1, 200), xi=engine.default_xi(),
+                            gm2="2021", kind="survey", store="summary",
+                            constraints=catalogue.default_names())  # fmt: skip
+    for start, stop in plan.bounds[:4]:
+        sent = pickle.loads(pickle.dumps(engine._sliced(plan.spec, start, stop)))
+        _, _, remote = engine._evaluate_chunk(sent, 0, stop - start)
+        _, _, local = engine._evaluate_chunk(plan.spec, start, stop)
+        assert remote.keys() == local.keys()
+        for key in local:
+            assert _same(np.asarray(remote[key]), np.asarray(local[key])), key

@@ -546,12 +546,16 @@ def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict]:
     key = None
     if cache is not None and isinstance(g, float):
         key = (id(model), id(m), id(mix.value), mix.kind, mix.loop_scale, g)
-        if key in cache:
-            return cache[key]
+        hit = cache.get(key)
+        # the entry holds its key objects: while the cache lives, no id can be reused by a new
+        # array (a freed mass array's id taken by another of a different shape once returned the
+        # wrong widths in a parallel survey); the identity check guards the rest
+        if hit is not None and hit[0] is model and hit[1] is m and hit[2] is mix.value:
+            return hit[3], hit[4]
     couplings = effective_couplings(model, g, eps=mix, q2=m * m, loop_scale=mix.loop_scale)
     widths = _with_pi_pi(decays.widths_from_couplings(couplings, m, model.m_dark), couplings, m)
     if cache is not None and key is not None:
-        cache[key] = (couplings, widths)
+        cache[key] = (model, m, mix.value, couplings, widths)
     return couplings, widths
 
 
