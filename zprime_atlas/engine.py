@@ -88,6 +88,10 @@ class _Spec:
     n_g: int
     constraints: list[Constraint]
     store: str
+    #: a summary returns, per constraint, where it is silent (N x M bytes) instead of its smallest
+    #: r per mixing (N x M x K floats): what a file or a compact result keeps, and what a worker
+    #: then sends back
+    compact: bool = False
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -270,7 +274,10 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
                     low[:, where] = np.where(nb, np.float32(np.nan), low_sub.astype(np.float32))
         if spec.store != "ratio":
             out[f"excluded_count/{c.name}"] = count
-            out[f"min_ratio/{c.name}"] = low
+            if spec.compact:
+                out[f"silent/{c.name}"] = np.all(np.isnan(low), axis=-1).astype(np.uint8)
+            else:
+                out[f"min_ratio/{c.name}"] = low
     out["allowed"] = has_g & ~(highest >= 1.0)
     return start, stop, out
 
@@ -593,7 +600,10 @@ def execute(
         todo = [b for i, b in enumerate(plan.bounds) if writer is None or not writer.done[i]]
         if max_chunks is not None:
             todo = todo[:max_chunks]
-        _run(plan.spec, todo, plan.bounds, n_jobs, backend, writer or memory, progress)
+        spec = plan.spec
+        if spec.store == "summary" and (writer is not None or plan.compact):
+            spec = replace(spec, compact=True)
+        _run(spec, todo, plan.bounds, n_jobs, backend, writer or memory, progress)
         if writer is not None:
             if not np.all(writer.done):
                 return None  # stopped early (max_chunks): the scan is unfinished, resume it
