@@ -200,3 +200,11 @@ def test_chunks_sent_to_workers_give_the_same_numbers() -> None:
         assert remote.keys() == local.keys()
         for key in local:
             assert _same(np.asarray(remote[key]), np.asarray(local[key])), key
+
+
+def test_constraints_default_is_the_cli_set() -> None:
+    plan = engine.plan_scan(model("B-L"), [0.1], constraints="default")
+    assert [c.name for c in plan.spec.constraints] == catalogue.default_names()
+    assert "xenonnt_2026_b8" not in catalogue.default_names()
+    everything = engine.plan_scan(model("B-L"), [0.1], constraints="all")
+    assert {"xenonnt_2026_b8", "coherent_lar_2020"} <= {c.name for c in everything.spec.constraints}

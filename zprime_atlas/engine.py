@@ -348,6 +348,8 @@ def _constraint_list(constraints: str | Iterable[str | Constraint]) -> list[Cons
     if isinstance(constraints, str):
         if constraints == "all":
             return _registry.all()
+        if constraints == "default":  # the CLI's, the survey's and the figures' set
+            return [_registry.get(n) for n in catalogue.default_names()]
         constraints = [constraints]
     out = []
     for c in constraints:
@@ -659,7 +661,9 @@ def scan(
         each point at its (g-2)_mu upper limit (one coupling per point): allowed then means that
         g-2 is the strongest constraint there.
     constraints
-        ``"all"`` or names / Constraint objects.
+        ``"all"`` (every registered constraint, the slow binned likelihoods and the electron g-2
+        pair included), ``"default"`` (:func:`zprime_atlas.catalogue.default_names`: what the CLI,
+        the survey and the figures use) or names / Constraint objects.
     n_jobs, backend, chunk_size
         joblib parallelism over chunks of the model axis (``loky``, ``threading``, ``dask``,
         ``ray``, ``sequential``); ``chunk_size`` models per chunk (default: ~1e6 grid points).
