@@ -22,7 +22,6 @@ docs/physics/borexino.md.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +32,7 @@ from .._validate import as_mass
 from ..constants import AVOGADRO, G_FERMI, HBARC_GEV_CM, M_E, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
+from ._memo import remembered
 from .base import Constraint, ConstraintInfo
 from .rate_shift import QuadraticRateShift, electron_p_coefficients
 from .solve import delta_chi2_critical
@@ -261,7 +261,7 @@ class Borexino(QuadraticRateShift, Constraint):
         self.set_gaussian_rate(r_meas, r_meas * math.hypot(rel_meas, rel_ssm))
 
         self._setup_lines()
-        self._cache: OrderedDict[bytes, tuple[NDArray, NDArray]] = OrderedDict()
+        self._cache: dict[bytes, tuple[NDArray, NDArray]] = {}
 
         name = "borexino" if key == "HZ" else f"borexino_{key.lower()}"
         self.info = ConstraintInfo(
@@ -329,16 +329,7 @@ class Borexino(QuadraticRateShift, Constraint):
         """
         m = as_mass(m_X)
         uniq, inverse = np.unique(m, return_inverse=True)
-        key = uniq.tobytes()
-        hit = self._cache.get(key)
-        if hit is None:
-            hit = self._compute_kernels(uniq)
-            self._cache[key] = hit
-            if len(self._cache) > _CACHE_SIZE:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
-        b, c = hit
+        b, c = remembered(self._cache, uniq.tobytes(), lambda: self._compute_kernels(uniq), _CACHE_SIZE)
         inverse = inverse.reshape(m.shape)
         return b[inverse], c[inverse]
 

@@ -49,6 +49,7 @@ from ..constants import (
 from ..couplings import Mixing, effective_couplings
 from ..models import Model
 from ..nuclear import helm_form_factor
+from ._memo import remembered
 from .base import Constraint, ConstraintInfo
 from .solve import (
     delta_chi2_critical,
@@ -298,9 +299,8 @@ class CEvNSSingleBin(Constraint):
         """
         m = as_mass(m_X)
         uniq, inverse = np.unique(m.ravel(), return_inverse=True)
-        key = uniq.tobytes()
-        hit = self._cache.get(key)
-        if hit is None:
+
+        def compute() -> tuple[NDArray, NDArray]:
             k1 = np.empty((self._mass.size, len(_KEYS), uniq.size))
             k2 = np.empty_like(k1)
             two_mt = 2.0 * self._mass[:, None] * self._t[None, :]  # (n, i)
@@ -309,10 +309,9 @@ class CEvNSSingleBin(Constraint):
                 prop = 1.0 / (two_mt[:, :, None] + mm[None, None, :] ** 2)  # (n, i, j)
                 k1[:, :, start : start + mm.size] = np.einsum("nki,nij->nkj", self._weights, prop)
                 k2[:, :, start : start + mm.size] = np.einsum("nki,nij->nkj", self._weights, prop * prop)
-            if len(self._cache) >= self._CACHE_SIZE:
-                self._cache.pop(next(iter(self._cache)))
-            hit = (k1, k2)
-            self._cache[key] = hit
+            return k1, k2
+
+        hit = remembered(self._cache, uniq.tobytes(), compute, self._CACHE_SIZE)
         shape = (self._mass.size, len(_KEYS), *m.shape)
         return hit[0][:, :, inverse].reshape(shape), hit[1][:, :, inverse].reshape(shape)
 

@@ -50,6 +50,7 @@ from ..constants import G_FERMI, HBARC_GEV_CM
 from ..couplings import Mixing, effective_couplings
 from ..models import Model
 from ..nuclear import helm_form_factor
+from ._memo import remembered
 from .base import Constraint, ConstraintInfo, Intervals
 from .coherent import _KEYS, _MICHEL_END, _U_GEV, _U_KG, PROMPT_ENERGY, Nucleus, _nucleus, recoil_factor
 from .solve import delta_chi2_critical, intervals_by_scan, polynomial_roots
@@ -446,9 +447,8 @@ class CEvNSBinned(Constraint):
         """(K1, K2), each (n_nuclei, 2, n_fit_bins, *m_X.shape); cached per set of distinct masses."""
         m = as_mass(m_X)
         uniq, inverse = np.unique(m.ravel(), return_inverse=True)
-        key = uniq.tobytes()
-        hit = self._cache.get(key)
-        if hit is None:
+
+        def compute() -> tuple[NDArray, NDArray]:
             n_nuc, n_key, n_fit, _ = self._weights.shape
             k1 = np.empty((n_nuc, n_key, n_fit, uniq.size))
             k2 = np.empty_like(k1)
@@ -460,10 +460,9 @@ class CEvNSBinned(Constraint):
                 k2[..., start : start + mm.size] = np.einsum(
                     "nkfi,nij->nkfj", self._weights, prop * prop
                 )
-            if len(self._cache) >= self._CACHE_SIZE:
-                self._cache.pop(next(iter(self._cache)))
-            hit = (k1, k2)
-            self._cache[key] = hit
+            return k1, k2
+
+        hit = remembered(self._cache, uniq.tobytes(), compute, self._CACHE_SIZE)
         shape = (*self._weights.shape[:3], *m.shape)
         return hit[0][..., inverse].reshape(shape), hit[1][..., inverse].reshape(shape)
 

@@ -37,7 +37,6 @@ destructive-interference window included.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +51,7 @@ from ..couplings import Mixing
 from ..models import Model
 from ..nuclear import helm_form_factor
 from ..solar import potential_cc, production_points
+from ._memo import remembered
 from .base import Constraint, ConstraintInfo
 from .rate_shift import QuadraticRateShift
 from .solve import delta_chi2_critical
@@ -261,7 +261,7 @@ class SolarB8CEvNS(QuadraticRateShift, Constraint):
         self.weak_charge = n - (1.0 - 4.0 * SIN2_THETA_W_LOW) * z
         self._setup_kernels()
         self._setup_statistics()
-        self._cache: OrderedDict[bytes, tuple[NDArray, NDArray]] = OrderedDict()
+        self._cache: dict[bytes, tuple[NDArray, NDArray]] = {}
         thresholds = ", ".join(f"{1e6 * t:g} keV (weight {w:g})" for t, w in measurement.channels)
         self.info = ConstraintInfo(
             name=measurement.name,
@@ -356,9 +356,8 @@ class SolarB8CEvNS(QuadraticRateShift, Constraint):
         """
         m = as_mass(m_X)
         uniq, inverse = np.unique(m.ravel(), return_inverse=True)
-        key = uniq.tobytes()
-        hit = self._cache.get(key)
-        if hit is None:
+
+        def compute() -> tuple[NDArray, NDArray]:
             k1 = np.zeros((uniq.size, 3))
             k2 = np.zeros((uniq.size, 3))
             m2 = uniq[:, None] ** 2
@@ -366,12 +365,9 @@ class SolarB8CEvNS(QuadraticRateShift, Constraint):
                 prop = 1.0 / (2.0 * self.M * t[None, :] + m2)  # (n_m, n_T)
                 k1 += cw * prop @ wn.T
                 k2 += cw * (prop * prop) @ wn.T
-            hit = (k1, k2)
-            self._cache[key] = hit
-            if len(self._cache) > self._CACHE_SIZE:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
+            return k1, k2
+
+        hit = remembered(self._cache, uniq.tobytes(), compute, self._CACHE_SIZE)
         shape = (*m.shape, 3)
         return hit[0][inverse].reshape(shape), hit[1][inverse].reshape(shape)
 

@@ -42,7 +42,6 @@ from __future__ import annotations
 import gzip
 import math
 import tomllib
-from collections import OrderedDict
 from importlib import resources
 
 import numpy as np
@@ -55,6 +54,7 @@ from ..constants import E_CHARGE, G_FERMI, HBARC_GEV_CM, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
 from ..nuclear import helm_form_factor
+from ._memo import remembered
 from .base import Constraint, ConstraintInfo, Intervals
 from .coherent import _U_GEV, _U_KG
 from .solar_cevns import (
@@ -353,7 +353,7 @@ class XenonNTB8Binned(Constraint):
             col += _N_BINS
         self._eff = np.moveaxis(_morph(np.moveaxis(eff, 1, 0)), 0, 1)  # (E, 6, B)
         self._setup_kernels()
-        self._cache: OrderedDict[bytes, tuple[NDArray, NDArray]] = OrderedDict()
+        self._cache: dict[bytes, tuple[NDArray, NDArray]] = {}
         #: SM 8B CEvNS morph coefficients per bin (6, B); [0] is the nominal-yield expectation.
         self.sm_signal = self.weak_charge**2 * np.einsum("ak,kcb->cb", self._k0, self._eff)
         bg = XENONNT_2024_ABSTRACT
@@ -460,23 +460,17 @@ class XenonNTB8Binned(Constraint):
     def _unique_kernels(self, m: NDArray) -> tuple[NDArray[np.intp], NDArray, NDArray]:
         """(inverse index of m.ravel(), K1, K2 (n_unique, 3, 6, B)); cached per set of masses."""
         uniq, inverse = np.unique(m.ravel(), return_inverse=True)
-        key = uniq.tobytes()
-        hit = self._cache.get(key)
-        if hit is None:
+
+        def compute() -> tuple[NDArray, NDArray]:
             prop = 1.0 / (2.0 * self.M * self._t[None, :] + uniq[:, None] ** 2)  # (n_m, n_T)
             c1 = np.einsum("mt,akt->mak", prop, self._w)
             c2 = np.einsum("mt,akt->mak", prop * prop, self._w)
             n_e, n_c, n_b = self._eff.shape
             eff = self._eff.reshape(n_e, n_c * n_b)
-            hit = (
-                (c1 @ eff).reshape(*c1.shape[:2], n_c, n_b),
-                (c2 @ eff).reshape(*c2.shape[:2], n_c, n_b),
-            )
-            self._cache[key] = hit
-            if len(self._cache) > self._CACHE_SIZE:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
+            return ((c1 @ eff).reshape(*c1.shape[:2], n_c, n_b),
+                    (c2 @ eff).reshape(*c2.shape[:2], n_c, n_b))  # fmt: skip
+
+        hit = remembered(self._cache, uniq.tobytes(), compute, self._CACHE_SIZE)
         return inverse, hit[0], hit[1]
 
     def _p_coefficients(self, model: Model, mix: Mixing) -> tuple[NDArray, NDArray]:

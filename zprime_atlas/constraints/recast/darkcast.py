@@ -61,6 +61,7 @@ from ...constants import E_CHARGE, HBAR_GEV_S
 from ...couplings import Mixing, effective_couplings
 from ...models import Model
 from ...models import model as named_model
+from .._memo import remembered
 from ..base import Constraint, ConstraintInfo
 from ..solve import bisect_log, intervals_by_scan
 from .production import production_factor
@@ -301,22 +302,17 @@ class RecastConstraint(Constraint):
         reference (widths, weights, the displaced window's bisection) is computed once per scan,
         not once per chunk. Read-only results; the same numbers as computing them again."""
         m = np.asarray(m, dtype=np.float64)
-        key = (compute.__name__, m.shape, m.tobytes())
+
+        def read_only() -> dict[str, Any]:
+            out = compute(m)
+            for value in out.values():
+                for v in value.values() if isinstance(value, dict) else (value,):
+                    if isinstance(v, np.ndarray):
+                        v.flags.writeable = False
+            return out
+
         cache = self.__dict__.setdefault("_per_mass_cache", {})
-        hit = cache.get(key)
-        if hit is None:
-            hit = compute(m)
-            for value in hit.values():
-                if isinstance(value, np.ndarray):
-                    value.flags.writeable = False
-                elif isinstance(value, dict):
-                    for v in value.values():
-                        if isinstance(v, np.ndarray):
-                            v.flags.writeable = False
-            if len(cache) >= 8:
-                cache.pop(next(iter(cache)))
-            cache[key] = hit
-        return hit
+        return remembered(cache, (compute.__name__, m.shape, m.tobytes()), read_only, 8)
 
     def _displaced_window(self, width1: NDArray, g_lo: NDArray, g_hi: NDArray) -> tuple:
         """t0, t1 [s] making the reference yields equal at both ends of the island."""
