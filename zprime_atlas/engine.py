@@ -227,6 +227,148 @@ def _count_and_min(r: NDArray) -> tuple[NDArray[np.uint8], NDArray]:
     return count, low
 
 
+class _ClosedForms:
+    """Summaries of the constraints whose r(g) is known in closed form at every point of a chunk
+    (:class:`~zprime_atlas.constraints.base.G2Form`: prompt searches, r = r1 g^2, and beam dumps
+    whose decay probability underflows, r = 0), without r at each coupling.
+
+    With eps proportional to g, a prompt search needs r1 once per (model, mass, mixing) instead of
+    r at every coupling: the excluded count is sum_j [r1 g_j^2 >= 1], the smallest r is
+    fmin(r1 g2_min, r1 g2_max) (r1 g^2 is monotonic in g^2, and so is its rounding), and the largest
+    r of all such searches at a coupling is (max_c r1_c) g^2, one product per chunk instead of one
+    per search (rounding is monotonic: max_c fl(r1_c g^2) = fl(max_c(r1_c) g^2) for g^2 >= 0). Every
+    number is the one the full evaluation gives, bit for bit (tests/test_engine_fast_paths.py).
+    """
+
+    def __init__(self, g_eval: NDArray, no_band: NDArray, mix: Mixing) -> None:
+        self.mix = mix
+        self.g2 = g_eval * g_eval  # what the recasts compute as g**2
+        n_g = self.g2.shape[-1]
+        self.g2_min = np.array(self.g2[..., :1])
+        self.g2_max = np.array(self.g2[..., :1])
+        for j in range(1, n_g):
+            np.minimum(self.g2_min, self.g2[..., j : j + 1], out=self.g2_min)
+            np.maximum(self.g2_max, self.g2[..., j : j + 1], out=self.g2_max)
+        self.no_band = no_band[..., None]
+        self.high: NDArray | None = None  # max r1 over the prompt searches, (N, M, K, 1)
+
+    def summary(self, c: Constraint, where: slice | NDArray[np.int64], m: NDArray, x: Model
+                ) -> tuple[NDArray[np.uint8], NDArray, NDArray[np.intp]] | None:  # fmt: skip
+        """(excluded count, smallest r, the masses left) of ``c`` at the masses ``where`` (``m``
+        those masses): the masses (indices of the chunk's mass axis) where some point has no closed
+        form are left to be evaluated at every coupling (their count and r here are not final).
+        None when no mass has a closed form at every point or ``c`` has none."""
+        g2, lo, hi = self.g2[:, where], self.g2_min[:, where], self.g2_max[:, where]
+        form = c._g2_form(m, lo, hi, x, self.mix)
+        if form is None:
+            return None
+        shape = lo.shape
+        prompt = np.broadcast_to(form.prompt, shape)
+        dead = np.broadcast_to(form.dead, shape)
+        alive = ~(prompt | dead | self.no_band[:, where])
+        alive_masses = np.any(alive, axis=(0, 2, 3))
+        if alive_masses.all():
+            return None
+        rest = np.arange(self.g2.shape[1])[where][alive_masses]  # evaluated at every coupling
+        r1 = np.broadcast_to(form.r1, shape)
+        rp = np.where(prompt, r1, np.nan)  # NaN: no exclusion, ignored by fmax
+        with np.errstate(invalid="ignore", over="ignore"):
+            at_lo, at_hi = rp * lo, rp * hi
+            low = np.where(prompt, np.fmin(at_lo, at_hi), (r1 * lo) * 0.0)[..., 0]
+        # r1 g^2 >= 1 at every coupling where it is so at the smallest, at none where it is not so
+        # at the largest (rounding is monotonic); only the points in between are counted one by one
+        n_g = g2.shape[-1]
+        every = (at_lo >= 1.0)[..., 0]
+        count = np.where(every, np.uint8(n_g), np.uint8(0))
+        between = np.nonzero(~every & (at_hi >= 1.0)[..., 0])
+        if between[0].size:
+            r_b = rp[..., 0][between][:, None]
+            count[between] = np.count_nonzero(r_b * g2[between] >= 1.0, axis=1)
+        rp = rp[..., 0]
+        if self.high is None:
+            self.high = np.full(self.g2_min.shape, np.nan)
+        part = self.high[:, where]  # a view for a slice, a copy for indices (written back)
+        np.fmax(part[..., 0], rp, out=part[..., 0])
+        if not isinstance(where, slice):
+            self.high[:, where] = part
+        return count, low, rest
+
+    def points(self, c: Constraint, where: slice | NDArray[np.int64], m: NDArray, x: Model,
+               g: NDArray, highest: NDArray
+               ) -> tuple[NDArray[np.uint8], NDArray, NDArray[np.intp]] | None:  # fmt: skip
+        """(excluded count, a stand-in for the smallest r that is NaN exactly where r says nothing)
+        of ``c`` at the masses ``where``, evaluating r only at the points its
+        :class:`~zprime_atlas.constraints.base.PointForm` cannot decide for every coupling at once;
+        raises ``highest`` there. None where ``c`` has no point form. For compact summaries only
+        (they keep where a constraint is silent, not its smallest r)."""
+        lo, hi = self.g2_min[:, where], self.g2_max[:, where]
+        form = c._point_form(m, lo, hi, x, self.mix)
+        if form is None:
+            return None
+        n_g = g.shape[-1]
+        nb = self.no_band[:, where][..., 0]
+        below = np.broadcast_to(form.below, lo.shape)[..., 0] | nb
+        above = np.broadcast_to(form.above, lo.shape)[..., 0] & ~nb
+        count = np.where(above, np.uint8(n_g), np.uint8(0))
+        low = np.where(below | above, 0.0, np.nan)  # r finite there: says something
+        # rows of the (model, mass, mixing) grid of the whole chunk, for highest and g
+        n_all, m_all, k_all = highest.shape[:3]
+        mass_index = np.arange(m_all)[where]
+
+        def rows(flat: NDArray[np.intp]) -> NDArray[np.intp]:
+            i, j, k = np.unravel_index(flat, below.shape)
+            return (i * m_all + mass_index[j]) * k_all + k
+
+        high_rows = highest.reshape(n_all * m_all * k_all, n_g)  # a view: highest is contiguous
+        hit = np.flatnonzero(above)
+        if hit.size:  # r >= 1 at every coupling: not allowed anywhere there
+            at = rows(hit)
+            high_rows[at] = np.fmax(high_rows[at], 1.0)
+        todo = np.flatnonzero(~(below | above))
+        if todo.size:
+            at = rows(todo)
+            r = form.ratio_at(np.unravel_index(todo, below.shape),
+                              np.take(g.reshape(-1, n_g), at, axis=0))  # fmt: skip
+            excluded = (r[:, 0] >= 1.0).astype(np.uint8)
+            silent = np.isnan(r[:, 0])
+            for j in range(1, n_g):
+                excluded += r[:, j] >= 1.0
+                silent &= np.isnan(r[:, j])
+            count.reshape(-1)[todo] = excluded
+            low.reshape(-1)[todo] = np.where(silent, np.nan, 0.0)
+            high_rows[at] = np.fmax(high_rows[at], r)
+        return count, low, np.zeros(0, dtype=np.intp)
+
+    def raise_highest(self, highest: NDArray) -> None:
+        """Fold the prompt searches into the largest r per coupling (one product per chunk)."""
+        if self.high is not None:
+            with np.errstate(invalid="ignore", over="ignore"):
+                np.fmax(highest, self.high * self.g2, out=highest)
+
+
+def _in_range(c: Constraint, masses: NDArray, m: NDArray, g: NDArray,
+              subsets: dict[bytes, tuple[Any, NDArray, NDArray]]
+              ) -> tuple[slice | NDArray[np.int64] | None, NDArray, NDArray] | None:  # fmt: skip
+    """(indices of the masses inside the range of ``c``, a slice when contiguous or None for all;
+    those masses; the couplings there), or None when no mass of the scan is inside. One triple per
+    selection, kept in ``subsets`` for the chunk (see :func:`_ratio_inside`)."""
+    lo, hi = c.mass_range
+    inside = (masses >= lo) & (masses <= hi)
+    if inside.all():
+        return None, m, g
+    if not inside.any():
+        return None
+    key = inside.tobytes()
+    if key not in subsets:
+        found = np.flatnonzero(inside)
+        idx: slice | NDArray[np.int64] = (
+            slice(int(found[0]), int(found[-1]) + 1)
+            if found[-1] - found[0] + 1 == found.size else found
+        )  # fmt: skip
+        subsets[key] = (idx, m[:, idx], g[:, idx])
+    return subsets[key]
+
+
 def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, NDArray]]:
     x = _model_chunk(spec, start, stop)
     m = spec.masses[None, :, None, None]
@@ -250,34 +392,63 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
     # every r < 1, with one fmax per constraint instead of a mask and an in-place and
     highest = np.full(shape4, -np.inf)
     subsets: dict[bytes, tuple[Any, NDArray, NDArray]] = {}
+    parsed = Mixing.parse(mix.get("eps", 0.0), mix.get("eps_over_g"), mix.get("loop_scale"))
+    closed = (_ClosedForms(g_eval, no_band, parsed)
+              if spec.store != "ratio" and parsed.proportional else None)  # fmt: skip
     for c in spec.constraints:
-        idx, r = _ratio_inside(c, spec.masses, m, g_eval, x, mix, shape4, subsets)
-        where: slice | NDArray[np.int64] = slice(None) if idx is None else idx
-        if spec.store == "ratio":
-            ratio = np.full(shape4, np.nan, dtype=np.float32)
-            if r is not None:
-                with np.errstate(over="ignore"):  # r beyond float32's range is stored as inf
-                    ratio[:, where] = np.where(has_g[:, where], r, np.nan).astype(np.float32)
-            out[f"ratio/{c.name}"] = ratio
         count = np.zeros(shape4[:3], dtype=np.uint8)
         low = np.full(shape4[:3], np.nan, dtype=np.float32)
-        if r is not None:
-            if isinstance(where, slice):
-                np.fmax(highest[:, where], r, out=highest[:, where])
+        summary = None
+        rest: NDArray[np.intp] | None = None  # all masses in range: None
+        if closed is not None and type(c).ratio is Constraint.ratio:
+            sub = _in_range(c, spec.masses, m, g_eval, subsets)
+            if sub is not None:
+                where = slice(None) if sub[0] is None else sub[0]
+                summary = closed.summary(c, where, sub[1], x)
+                if summary is None and spec.compact:
+                    summary = closed.points(c, where, sub[1], x, g_eval, highest)
+                if summary is not None:
+                    nb = no_band[:, where]
+                    count[:, where] = np.where(nb, 0, summary[0])
+                    with np.errstate(invalid="ignore", over="ignore"):
+                        low[:, where] = np.where(nb, np.float32(np.nan),
+                                                 summary[1].astype(np.float32))  # fmt: skip
+                    rest = summary[2]
             else:
-                highest[:, where] = np.fmax(highest[:, where], r)
-            if spec.store != "ratio":
-                c_sub, low_sub = _count_and_min(r)
-                nb = no_band[:, where]
-                count[:, where] = np.where(nb, 0, c_sub)
-                with np.errstate(invalid="ignore", over="ignore"):
-                    low[:, where] = np.where(nb, np.float32(np.nan), low_sub.astype(np.float32))
+                rest = np.zeros(0, dtype=np.intp)  # no mass inside: silent everywhere
+        if rest is None or rest.size:
+            if rest is None:
+                idx, r = _ratio_inside(c, spec.masses, m, g_eval, x, mix, shape4, subsets)
+            else:  # the masses the closed forms left
+                idx = rest
+                r = np.broadcast_to(_ratio_of(c, m[:, rest], g_eval[:, rest], x, mix),
+                                    (n, rest.size, n_k, n_g))  # fmt: skip
+            where = slice(None) if idx is None else idx
+            if spec.store == "ratio":
+                ratio = np.full(shape4, np.nan, dtype=np.float32)
+                if r is not None:
+                    with np.errstate(over="ignore"):  # r beyond float32's range is stored as inf
+                        ratio[:, where] = np.where(has_g[:, where], r, np.nan).astype(np.float32)
+                out[f"ratio/{c.name}"] = ratio
+            if r is not None:
+                if isinstance(where, slice):
+                    np.fmax(highest[:, where], r, out=highest[:, where])
+                else:
+                    highest[:, where] = np.fmax(highest[:, where], r)
+                if spec.store != "ratio":
+                    c_sub, low_sub = _count_and_min(r)
+                    nb = no_band[:, where]
+                    count[:, where] = np.where(nb, 0, c_sub)
+                    with np.errstate(invalid="ignore", over="ignore"):
+                        low[:, where] = np.where(nb, np.float32(np.nan), low_sub.astype(np.float32))
         if spec.store != "ratio":
             out[f"excluded_count/{c.name}"] = count
             if spec.compact:
                 out[f"silent/{c.name}"] = np.all(np.isnan(low), axis=-1).astype(np.uint8)
             else:
                 out[f"min_ratio/{c.name}"] = low
+    if closed is not None:
+        closed.raise_highest(highest)
     out["allowed"] = has_g & ~(highest >= 1.0)
     return start, stop, out
 

@@ -16,7 +16,11 @@ only, on validated arrays (masses in GeV):
 
 - ``_ratio(m, g, model, mix)``: r (the base sets NaN outside :attr:`Constraint.mass_range`);
 - ``_intervals(m, model, mix)``: the excluded g_X intervals, and/or ``_limit(m, model, mix)``: the
-  smallest excluded g_X (each defaults to the other).
+  smallest excluded g_X (each defaults to the other);
+- optionally ``_g2_form(m, g2_min, g2_max, model, mix)``: r in closed form in g (:class:`G2Form`),
+  and ``_point_form(...)``: the points where r < 1 at every coupling, and r at the others
+  (:class:`PointForm`); the grid engine uses them to count excluded couplings without evaluating r
+  at every coupling of every point.
 
 A subclass may instead override ``ratio`` and ``limit`` (and ``excluded_intervals``) themselves, the
 interface of earlier versions, which third-party plugins use; it then parses the mixing itself
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +46,8 @@ __all__ = [
     "G_SCAN_GRID",
     "Constraint",
     "ConstraintInfo",
+    "G2Form",
+    "PointForm",
     "bisect_log",
     "intervals_by_scan",
     "limit_mixing",
@@ -65,6 +72,45 @@ def limit_mixing(
             raise ValueError("give eps or eps_over_g, not both")
         return Mixing.parse(eps, None, loop_scale)
     return Mixing.parse(None, 0.0 if eps_over_g is None else eps_over_g, loop_scale)
+
+
+@dataclass(frozen=True)
+class G2Form:
+    """r(g) of a constraint in closed form at each point (model, mass, mixing), for eps proportional
+    to g_X, as :meth:`Constraint._g2_form` returns it (arrays broadcast over the points; the coupling
+    axis has length 1):
+
+    - where ``prompt``: r(g) = r1 * g**2 at every coupling of the point, bit for bit what ``_ratio``
+      returns (a prompt search: rates scale as g^2, branching ratios do not depend on g);
+    - where ``dead``: r(g) = (r1 * g**2) * 0.0 (0, or NaN where r1 g^2 is not finite), bit for bit
+      (a beam dump whose decay probability underflows to 0.0 at every coupling of the point);
+    - elsewhere r must be evaluated coupling by coupling.
+
+    Both are exact statements about the floating-point result for every coupling g with g**2 in
+    the [g2_min, g2_max] the form was computed for (decay probabilities are monotonic in g).
+    """
+
+    r1: NDArray[np.float64]
+    prompt: NDArray[np.bool_]
+    dead: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class PointForm:
+    """r of a constraint point by point, as :meth:`Constraint._point_form` returns it, for a
+    summary that needs, per point (model, mass, mixing), only the excluded couplings and whether r
+    says anything:
+
+    - ``below``: points where r is finite and < 1 at every coupling of the point, guaranteed with
+      a margin far above rounding (e.g. the exact range of a rate shift over the couplings);
+    - ``above``: points where r is finite and >= 1 at every coupling, guaranteed alike;
+    - ``ratio_at(index, g)``: r at the points ``index`` (a tuple of index arrays into the point
+      grid) for their couplings ``g`` (one row per point), bit for bit what ``_ratio`` gives there.
+    """
+
+    below: NDArray[np.bool_]
+    above: NDArray[np.bool_]
+    ratio_at: Callable[[tuple[NDArray[np.intp], ...], NDArray[np.float64]], NDArray[np.float64]]
 
 
 @dataclass(frozen=True)
@@ -209,6 +255,23 @@ class Constraint(ABC):
         """Excluded g_X intervals; by default the single interval [_limit, +inf)."""
         lower = self._limit(m, model, mix)
         return [(lower, np.where(np.isnan(lower), np.nan, math.inf))]
+
+    def _g2_form(
+        self, m: NDArray[np.float64], g2_min: NDArray[np.float64], g2_max: NDArray[np.float64],
+        model: Model, mix: Mixing,
+    ) -> G2Form | None:
+        """r in closed form in g at validated masses (:class:`G2Form`), valid for every coupling
+        with ``g2_min <= g**2 <= g2_max`` (per point, coupling axis of length 1); None when there is
+        none (the default): the engine then evaluates :meth:`_ratio` at every coupling."""
+        return None
+
+    def _point_form(
+        self, m: NDArray[np.float64], g2_min: NDArray[np.float64], g2_max: NDArray[np.float64],
+        model: Model, mix: Mixing,
+    ) -> PointForm | None:
+        """r point by point (:class:`PointForm`) for couplings with ``g2_min <= g**2 <= g2_max``
+        (per point, coupling axis of length 1); None (the default) when there is none."""
+        return None
 
     def _ratio_in_range(
         self, m: NDArray[np.float64], g: NDArray[np.float64], model: Model, mix: Mixing

@@ -29,9 +29,39 @@ from .._validate import as_coupling, as_mass
 from ..constants import E_CHARGE
 from ..couplings import Mixing
 from ..models import Model
+from .base import PointForm
 from .solve import Intervals, quadratic_exclusion_intervals
 
-__all__ = ["QuadraticRateShift", "electron_p_coefficients"]
+__all__ = ["QuadraticRateShift", "electron_p_coefficients", "parabola_sides"]
+
+
+def parabola_sides(beta: ArrayLike, gamma: ArrayLike, a: ArrayLike, u_min: ArrayLike,
+                   u_max: ArrayLike, d_lo: float, d_hi: float) -> tuple[NDArray, NDArray]:  # fmt: skip
+    """Where s(p) = beta p + gamma p^2 with p = a u stays inside (d_lo, d_hi) for every u in
+    [u_min, u_max] (``below``), and where it stays outside, beyond one threshold (``above``).
+
+    The range of s over the interval is exact: its ends and the vertex p = -beta/(2 gamma) if that
+    lies inside. Each side holds with a margin of 1e-9 of the terms' size |beta| P + |gamma| P^2
+    (+ d_hi - d_lo), far above the rounding (~1e-16 of it) of any evaluation of s; NaN or
+    overflow gives neither. Used by the grid engine to skip couplings whose verdict is known.
+    """
+    beta, gamma, a, lo, hi = (np.asarray(v, dtype=np.float64)
+                              for v in (beta, gamma, a, u_min, u_max))  # fmt: skip
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        p0, p1 = a * lo, a * hi
+        ends = (beta * p0 + gamma * p0 * p0, beta * p1 + gamma * p1 * p1)
+        s_min, s_max = np.minimum(*ends), np.maximum(*ends)
+        vertex = -beta / (2.0 * gamma)
+        inside = (vertex - p0) * (vertex - p1) < 0.0
+        at_vertex = -0.25 * beta * beta / gamma
+        s_min = np.where(inside, np.minimum(s_min, at_vertex), s_min)
+        s_max = np.where(inside, np.maximum(s_max, at_vertex), s_max)
+        big_p = np.maximum(np.abs(p0), np.abs(p1))
+        margin = 1e-9 * (np.abs(beta) * big_p + np.abs(gamma) * big_p * big_p + (d_hi - d_lo))
+        finite = np.isfinite(s_min) & np.isfinite(s_max) & np.isfinite(margin)
+        below = finite & (s_min - margin > d_lo) & (s_max + margin < d_hi)
+        above = finite & ((s_min - margin >= d_hi) | (s_max + margin <= d_lo))
+    return below, above
 
 
 def electron_p_coefficients(model: Model, mix: Mixing, q2_ref: float) -> tuple[NDArray, NDArray]:
@@ -112,6 +142,33 @@ class QuadraticRateShift:
         with np.errstate(over="ignore", invalid="ignore"):
             shift = self._shift(m, g, model, mix)
         return self.delta_chi2(shift) / self.dchi2_crit
+
+    def _point_form(self, m: NDArray, g2_min: NDArray, g2_max: NDArray, model: Model, mix: Mixing
+                    ) -> PointForm | None:  # fmt: skip
+        """eps proportional to g: p = a g^2 and R - 1 = beta p + gamma p^2 is a parabola in p, so
+        its range over a point's couplings is exact (the ends and the vertex). Delta chi^2 crosses
+        its critical value only at d_lo < 0 < d_hi: r < 1 at every coupling where the range lies
+        inside (d_lo, d_hi), r >= 1 at every coupling where it lies beyond one of them, each with
+        a margin of 1e-9 of the terms' size (rounding is ~1e-16 of it). r at the other points is
+        :meth:`_ratio`'s arithmetic on the gathered coefficients, bit for bit."""
+        own = type(self)._ratio is QuadraticRateShift._ratio and \
+            type(self)._shift is QuadraticRateShift._shift  # fmt: skip
+        if not own or not mix.proportional or not (self.d_lo < 0.0 < self.d_hi):
+            return None
+        a, b = self._p_coefficients(model, mix)
+        beta, gamma = self._beta_gamma(m, model)
+        shape = np.shape(g2_max)
+        below, above = parabola_sides(beta, gamma, a, g2_min, g2_max, self.d_lo, self.d_hi)
+
+        def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
+            a_i, beta_i, gamma_i = (np.broadcast_to(v, shape)[..., 0][index][:, None]
+                                    for v in (a, beta, gamma))  # fmt: skip
+            with np.errstate(over="ignore", invalid="ignore"):
+                p = a_i * g * g + b * g
+                shift = np.asarray(beta_i * p + gamma_i * p * p, dtype=np.float64)
+            return self.delta_chi2(shift) / self.dchi2_crit
+
+        return PointForm(below, above, ratio_at)
 
     def _intervals(self, m: NDArray, model: Model, mix: Mixing) -> Intervals:
         """Four (lower, upper) pairs of excluded g_X > 0 in closed form (destructive windows kept)."""

@@ -62,7 +62,7 @@ from ...couplings import Mixing, effective_couplings
 from ...models import Model
 from ...models import model as named_model
 from .._memo import remembered
-from ..base import Constraint, ConstraintInfo
+from ..base import Constraint, ConstraintInfo, G2Form
 from ..solve import bisect_log, intervals_by_scan
 from .production import production_factor
 from .schema import INVISIBLE, RecastFileError, RecastMetadata
@@ -83,6 +83,9 @@ def acceptance(tau: NDArray, t0: NDArray, t1: NDArray) -> NDArray[np.float64]:
 
 #: exp(-a) is exactly 0.0 in double precision for a > 745.14 (below half the smallest subnormal).
 _EXP_UNDERFLOW = 746.0
+#: -expm1(-a) = 1 - e^-a is exactly 1.0 in double precision for a >= 37.43 (e^-a below half an ulp
+#: of 1); tested densely up to 1e6 in tests/test_engine_fast_paths.py.
+_EXP_SATURATED = 40.0
 
 
 def _times_acceptance(r: NDArray, tau1: NDArray, g2: NDArray, t0: NDArray, t1: NDArray
@@ -439,6 +442,32 @@ class RecastConstraint(Constraint):
             r = self._signal(m, g, model, mix, ref)
         shape = np.broadcast_shapes(r.shape, model.shape, m.shape, g.shape)
         return r if r.shape == shape else np.broadcast_to(r, shape).copy()
+
+    def _g2_form(self, m: NDArray, g2_min: NDArray, g2_max: NDArray, model: Model, mix: Mixing
+                 ) -> G2Form | None:  # fmt: skip
+        """With eps proportional to g, r = r1 g^2 E(tau1 / g^2) (:meth:`_ratio`): prompt where the
+        decay probability E is 1.0 exactly at every coupling of the point (no lifetime cut, or a
+        window [0, t1] with t1/tau >= 40 already at the smallest coupling: 1 - e^-40 rounds to 1.0),
+        dead where it underflows to 0.0 at every coupling (:func:`_times_acceptance`). Both
+        monotonic in g^2: what holds at ``g2_min`` holds at every larger coupling."""
+        if isinstance(self.data, RValueTable) or not mix.proportional:
+            return None
+        ref = self._per_mass(self._reference, m)
+        r1, width1 = self._prompt_signal_and_width(m, 1.0, model, mix, ref)
+        r1 = np.asarray(r1, dtype=np.float64)
+        if not self._lifetime_matters:
+            everywhere = np.ones((1,) * r1.ndim, dtype=bool)
+            return G2Form(r1, everywhere, ~everywhere)
+        tau1 = _lifetime(width1)
+        t0, t1 = ref["t0"], ref["t1"]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            tau_max = tau1 / g2_min  # the same arithmetic as acceptance(tau1 / g2, t0, t1)
+            inv_min = np.where(np.isfinite(tau_max), 1.0 / tau_max, 0.0)
+            dead = (t0 * inv_min > _EXP_UNDERFLOW) & ~np.isnan(t1)
+            span = np.where(np.isinf(t1), math.inf, t1 - t0)
+            # tau1/g2_max > 0: 1/tau stays finite at every coupling (exp(-0 * inf) would be NaN)
+            prompt = (t0 == 0.0) & (span * inv_min >= _EXP_SATURATED) & (tau1 / g2_max > 0.0)
+        return G2Form(r1, prompt, dead)
 
     def _intervals(
         self, m: NDArray, model: Model, mix: Mixing

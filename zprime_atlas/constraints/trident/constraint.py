@@ -31,7 +31,8 @@ from ..._validate import as_coupling, as_mass
 from ...constants import E_CHARGE, G_FERMI
 from ...couplings import Mixing
 from ...models import Model
-from ..base import Constraint, ConstraintInfo
+from ..base import Constraint, ConstraintInfo, PointForm
+from ..rate_shift import parabola_sides
 from ..solve import delta_chi2_critical, quadratic_exclusion_intervals, trim_intervals
 from .experiments import CCFR, CHARM2, TridentExperiment
 from .matrix_element import sm_couplings
@@ -129,6 +130,38 @@ class TridentConstraint(Constraint):
         ex = self.experiment
         big_r = self._sigma_ratio(m, g, model, mix)
         return np.asarray((big_r - ex.measured) ** 2 / (ex.error**2 * _DCHI2_CRIT), dtype=np.float64)
+
+    def _point_form(self, m: NDArray, g2_min: NDArray, g2_max: NDArray, model: Model, mix: Mixing
+                    ) -> PointForm | None:  # fmt: skip
+        """eps proportional to g: P = A g^2 with A = x_numu (x_mu - e Re(eps/g)) / (sqrt2 G_F), so
+        R - 1 = a_1 P + a_2 P^2 is a parabola in P and its range over a point's couplings is exact
+        (:func:`~zprime_atlas.constraints.rate_shift.parabola_sides`): r < 1 at every coupling where
+        R stays inside (R_low, R_high), r >= 1 where it stays outside. r at the other points is
+        :meth:`_ratio`'s arithmetic on the gathered inputs, bit for bit."""
+        if type(self)._ratio is not TridentConstraint._ratio or not mix.proportional:
+            return None
+        ex = self.experiment
+        a1, a2, q2x = self._mass_moments(m)
+        rho = np.asarray(mix.over_g(model, -q2x))
+        x_nu, x_mu = model.charge("nu_mu"), model.charge("mu")
+        norm = math.sqrt(2.0) * G_FERMI
+        with np.errstate(over="ignore", invalid="ignore"):
+            p_a = x_nu * (x_mu - E_CHARGE * np.real(rho)) / norm
+        below, above = parabola_sides(a1, a2, p_a, g2_min, g2_max, self.r_low - 1.0,
+                                      self.r_high - 1.0)  # fmt: skip
+        shape = np.shape(g2_max)
+
+        def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
+            a1_i, a2_i, rho_i, nu_i, mu_i = (np.broadcast_to(v, shape)[..., 0][index][:, None]
+                                             for v in (a1, a2, rho, x_nu, x_mu))  # fmt: skip
+            with np.errstate(over="ignore", invalid="ignore"):
+                e_eps = E_CHARGE * np.real(np.asarray(g * rho_i))
+                p = g * nu_i * (g * mu_i - e_eps) / norm
+                big_r = np.asarray(1.0 + a1_i * p + a2_i * p * p, dtype=np.float64)
+                return np.asarray((big_r - ex.measured) ** 2 / (ex.error**2 * _DCHI2_CRIT),
+                                  dtype=np.float64)  # fmt: skip
+
+        return PointForm(below, above, ratio_at)
 
     # -- limits -------------------------------------------------------------------------------
 

@@ -1,0 +1,154 @@
+"""The engine's closed forms in g give the full evaluation's numbers bit for bit (issue 18).
+
+Prompt searches and dead beam dumps (:class:`G2Form`), rate shifts and tridents
+(:class:`PointForm`) are summarised without evaluating r at every coupling; every summary, count,
+silence flag and allowed mask must equal the one the engine computes with the forms switched off,
+for every mixing kind, in compact (survey-like) and full summaries.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zprime_atlas import catalogue, constraints, engine
+from zprime_atlas.constraints.base import Constraint
+from zprime_atlas.constraints.rate_shift import parabola_sides
+from zprime_atlas.constraints.recast.darkcast import _EXP_SATURATED
+from zprime_atlas.models import alpha_r, model
+
+
+def _family(n: int = 14):
+    return alpha_r(np.linspace(-np.pi, np.pi, n, endpoint=False)[:, None],
+                   np.linspace(-3, 3, n)[None, :])  # fmt: skip
+
+
+def _no_forms(monkeypatch) -> None:
+    monkeypatch.setattr(Constraint, "_g2_form", lambda self, *a: None)
+    monkeypatch.setattr(Constraint, "_point_form", lambda self, *a: None)
+    for cls in {type(constraints.get(n)) for n in catalogue.default_names()}:
+        for hook in ("_g2_form", "_point_form"):
+            if hook in vars(cls):
+                monkeypatch.setattr(cls, hook, lambda self, *a: None)
+
+
+def _run(compact: bool, **mixing):
+    masses = np.concatenate([np.geomspace(1e-3, 5.0, 17), [0.2, 0.75]])
+    plan = engine.plan_scan(_family(), masses, constraints=catalogue.default_names(),
+                            store="summary", **mixing)  # fmt: skip
+    plan.compact = compact
+    result = engine.execute(plan, progress=False)
+    assert result is not None
+    out = {"allowed": result.allowed}
+    for name, parts in result.results.items():
+        for key, value in parts.items():
+            out[f"{name}/{key}"] = value
+    return out
+
+
+MIXINGS = [
+    {"xi": np.array([-3.0, -0.1, 0.0, 1e-3, 0.5, 2.0])},
+    {"eps_over_g": np.array([0.0, 3e-3, -0.1])},
+    {"eps": "loop", "loop_scale": 1000.0},
+]
+
+
+@pytest.mark.parametrize("compact", [True, False])
+@pytest.mark.parametrize("mixing", MIXINGS, ids=["xi", "eps_over_g", "loop"])
+def test_scan_with_closed_forms_equals_the_full_evaluation(monkeypatch, compact, mixing) -> None:
+    fast = _run(compact, **mixing)
+    with monkeypatch.context() as patch:
+        _no_forms(patch)
+        slow = _run(compact, **mixing)
+    assert fast.keys() == slow.keys()
+    differ = [k for k in fast if not np.array_equal(fast[k], slow[k], equal_nan=True)]
+    assert differ == []
+    # not a comparison of empty results: counts between 0 and all 9 couplings, for the recasts and
+    # for the rate shifts and tridents alike
+    names = ("babar_2014_visible", "nucal_1991_dump", "borexino", "ccfr_trident")
+    for name in names if "xi" in mixing else names[:1]:
+        count = fast[f"{name}/excluded_count"]
+        assert np.any((count > 0) & (count < 9)), name
+
+
+def test_the_forms_are_used(monkeypatch) -> None:
+    """The fast paths run (a spy counts the constraints whose summary they produced)."""
+    used: list[str] = []
+    for method in ("summary", "points"):
+        original = getattr(engine._ClosedForms, method)
+
+        def spy(self, c, *args, _original=original):
+            out = _original(self, c, *args)
+            if out is not None:
+                used.append(c.name)
+            return out
+
+        monkeypatch.setattr(engine._ClosedForms, method, spy)
+    _run(True, **MIXINGS[0])
+    need = {"babar_2014_visible", "kloe_2015_visible", "nucal_1991_dump", "na64_2019_invisible",
+            "borexino", "ccfr_trident", "conusplus_2025", "xenonnt_2024_b8"}
+    assert need - set(used) == set()
+
+
+def test_a_fixed_eps_has_no_closed_form() -> None:
+    """eps fixed (not proportional to g): r is not r1 g^2, every constraint says None."""
+    from zprime_atlas.couplings import Mixing
+
+    mix = Mixing.parse(1e-4, None, None)
+    m = np.array([[[[0.2]]]])
+    g2 = np.full((1, 1, 1, 1), 1e-6)
+    x = model("B-L")
+    for name in ("babar_2014_visible", "borexino", "ccfr_trident", "nucal_1991_dump"):
+        c = constraints.get(name)
+        assert c._g2_form(m, g2, g2, x, mix) is None
+        assert c._point_form(m, g2, g2, x, mix) is None
+
+
+def test_the_saturation_threshold_is_exact() -> None:
+    """1 - e^-a rounds to 1.0 for every a >= 40 (the prompt window test relies on it)."""
+    a = np.concatenate([np.linspace(_EXP_SATURATED, 60.0, 200_001), np.geomspace(60.0, 1e300, 5000)])
+    assert np.all(-np.expm1(-a) == 1.0)
+    assert -np.expm1(-37.0) < 1.0  # and not far below: the threshold is not vacuous
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_parabola_sides_against_a_fine_scan(seed: int) -> None:
+    """Where parabola_sides says below (above), s stays inside (outside) (d_lo, d_hi) on a fine grid
+    of the interval, and it decides most random points (it is not vacuous)."""
+    rng = np.random.default_rng(seed)
+    n = 4000
+    beta = rng.normal(size=n) * 10.0 ** rng.uniform(-2, 2, n)
+    gamma = rng.normal(size=n) * 10.0 ** rng.uniform(-2, 2, n)
+    gamma[:50] = 0.0  # a pure line
+    a = rng.normal(size=n)
+    u_min = 10.0 ** rng.uniform(-3, 0, n)
+    u_max = u_min * 10.0 ** rng.uniform(0, 1.5, n)
+    d_lo, d_hi = -0.4, 0.7
+    below, above = parabola_sides(beta, gamma, a, u_min, u_max, d_lo, d_hi)
+    u = u_min[:, None] * (u_max / u_min)[:, None] ** np.linspace(0, 1, 2001)[None, :]
+    p = a[:, None] * u
+    s = beta[:, None] * p + gamma[:, None] * p * p
+    inside = (s > d_lo) & (s < d_hi)
+    assert not np.any(below & ~inside.all(axis=1))
+    assert not np.any(above & inside.any(axis=1))
+    assert not np.any(below & above)
+    assert (below | above).mean() > 0.5
+    # the vertex matters: s = p^2 - 4p on [0.1, 3.9] is -0.39 (inside) at both ends but -4 at
+    # p = 2, beyond d_lo = -0.4: neither side
+    dip = parabola_sides(np.array([-4.0]), np.array([1.0]), np.array([1.0]), np.array([0.1]),
+                         np.array([3.9]), d_lo, d_hi)  # fmt: skip
+    assert not dip[0][0]
+    assert not dip[1][0]
+    # and a peak: s = 4p - p^2 on [1, 3] is 3 at both ends but 4 at p = 2, beyond d_hi = 3.5
+    peak = parabola_sides(np.array([4.0]), np.array([-1.0]), np.array([1.0]), np.array([1.0]),
+                          np.array([3.0]), -5.0, 3.5)  # fmt: skip
+    assert not peak[0][0]
+    assert not peak[1][0]
+
+
+def test_parabola_sides_nan_and_overflow_decide_nothing() -> None:
+    below, above = parabola_sides(np.array([np.nan, 1.0, 1e300]), np.array([1.0, np.inf, 1e300]),
+                                  np.array([1.0, 1.0, 1e10]), np.array([1.0, 1.0, 1.0]),
+                                  np.array([2.0, 2.0, 2.0]), -0.5, 0.5)  # fmt: skip
+    assert not below.any()
+    assert not above.any()
