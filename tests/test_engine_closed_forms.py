@@ -26,7 +26,8 @@ def _family(n: int = 14):
 def _no_forms(monkeypatch) -> None:
     monkeypatch.setattr(Constraint, "_g2_form", lambda self, *a: None)
     monkeypatch.setattr(Constraint, "_point_form", lambda self, *a: None)
-    for cls in {type(constraints.get(n)) for n in catalogue.default_names()}:
+    classes = {k for n in catalogue.default_names() for k in type(constraints.get(n)).__mro__}
+    for cls in classes:
         for hook in ("_g2_form", "_point_form"):
             if hook in vars(cls):
                 monkeypatch.setattr(cls, hook, lambda self, *a: None)
@@ -152,3 +153,26 @@ def test_parabola_sides_nan_and_overflow_decide_nothing() -> None:
                                   np.array([2.0, 2.0, 2.0]), -0.5, 0.5)  # fmt: skip
     assert not below.any()
     assert not above.any()
+
+
+def test_a_survey_with_cancelled_muon_couplings_equals_the_full_evaluation(monkeypatch) -> None:
+    """The survey's xi = 0 cancels the electron coupling exactly, and with it the muon coupling of
+    every model with x_mu = x_e (e.g. 3B-5Le-5Lmu+Ltau): the trident's g x_mu - e eps is then
+    rounding, which the point form must leave to the full evaluation (it once did not)."""
+
+    def run():
+        r = engine.survey(max_charge=10, masses=np.geomspace(1e-3, 1.0, 30),
+                          xi=np.array([-1.0, 0.0, 2.0]), progress=False)  # fmt: skip
+        out = {"allowed": r.allowed}
+        for name, parts in r.results.items():
+            for key, value in parts.items():
+                out[f"{name}/{key}"] = value
+        return out
+
+    fast = run()
+    with monkeypatch.context() as patch:
+        _no_forms(patch)
+        assert constraints.get("ccfr_trident")._point_form(*[None] * 5) is None
+        slow = run()
+    differ = [k for k in fast if not np.array_equal(fast[k], slow[k], equal_nan=True)]
+    assert differ == []

@@ -36,19 +36,25 @@ __all__ = ["QuadraticRateShift", "electron_p_coefficients", "parabola_sides"]
 
 
 def parabola_sides(beta: ArrayLike, gamma: ArrayLike, a: ArrayLike, u_min: ArrayLike,
-                   u_max: ArrayLike, d_lo: float, d_hi: float) -> tuple[NDArray, NDArray]:  # fmt: skip
+                   u_max: ArrayLike, d_lo: float, d_hi: float, a_spread: ArrayLike = 0.0
+                   ) -> tuple[NDArray, NDArray]:  # fmt: skip
     """Where s(p) = beta p + gamma p^2 with p = a u stays inside (d_lo, d_hi) for every u in
     [u_min, u_max] (``below``), and where it stays outside, beyond one threshold (``above``).
 
-    The range of s over the interval is exact: its ends and the vertex p = -beta/(2 gamma) if that
-    lies inside. Each side holds with a margin of 1e-9 of the terms' size |beta| P + |gamma| P^2
-    (+ d_hi - d_lo), far above the rounding (~1e-16 of it) of any evaluation of s; NaN or
-    overflow gives neither. Used by the grid engine to skip couplings whose verdict is known.
+    ``a_spread`` >= 0 widens p to [a u - a_spread u, a u + a_spread u]: the rounding of an
+    evaluation that forms p from cancelling terms (e.g. g x_mu - e eps for a muon coupling that
+    kinetic mixing cancels), which the coefficient a does not see. The range of s over the p
+    interval is exact: its ends and the vertex p = -beta/(2 gamma) if that lies inside. Each side
+    holds with a margin of 1e-9 of the terms' size |beta| P + |gamma| P^2 (+ d_hi - d_lo), far
+    above the rounding (~1e-16 of it) of any evaluation of s; NaN or overflow gives neither. Used
+    by the grid engine to skip couplings whose verdict is known.
     """
-    beta, gamma, a, lo, hi = (np.asarray(v, dtype=np.float64)
-                              for v in (beta, gamma, a, u_min, u_max))  # fmt: skip
+    beta, gamma, a, lo, hi, spread = (np.asarray(v, dtype=np.float64)
+                                      for v in (beta, gamma, a, u_min, u_max, a_spread))  # fmt: skip
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        p0, p1 = a * lo, a * hi
+        widen = spread * hi
+        p0 = np.minimum(a * lo, a * hi) - widen
+        p1 = np.maximum(a * lo, a * hi) + widen
         ends = (beta * p0 + gamma * p0 * p0, beta * p1 + gamma * p1 * p1)
         s_min, s_max = np.minimum(*ends), np.maximum(*ends)
         vertex = -beta / (2.0 * gamma)

@@ -147,8 +147,11 @@ class TridentConstraint(Constraint):
         norm = math.sqrt(2.0) * G_FERMI
         with np.errstate(over="ignore", invalid="ignore"):
             p_a = x_nu * (x_mu - E_CHARGE * np.real(rho)) / norm
+            # g x_mu - e eps cancels where mixing cancels the muon coupling: its rounding (a few
+            # ulps of the terms) is allowed for, generously
+            spread = 1e-12 * np.abs(x_nu) * (np.abs(x_mu) + np.abs(E_CHARGE * rho)) / norm
         below, above = parabola_sides(a1, a2, p_a, g2_min, g2_max, self.r_low - 1.0,
-                                      self.r_high - 1.0)  # fmt: skip
+                                      self.r_high - 1.0, spread)  # fmt: skip
         shape = np.shape(g2_max)
 
         def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
