@@ -252,12 +252,15 @@ class _ClosedForms:
         self.no_band = no_band[..., None]
         self.high: NDArray | None = None  # max r1 over the prompt searches, (N, M, K, 1)
 
-    def summary(self, c: Constraint, where: slice | NDArray[np.int64], m: NDArray, x: Model
+    def summary(self, c: Constraint, where: slice | NDArray[np.int64], m: NDArray, x: Model,
+                compact: bool = False
                 ) -> tuple[NDArray[np.uint8], NDArray, NDArray[np.intp]] | None:  # fmt: skip
         """(excluded count, smallest r, the masses left) of ``c`` at the masses ``where`` (``m``
         those masses): the masses (indices of the chunk's mass axis) where some point has no closed
         form are left to be evaluated at every coupling (their count and r here are not final).
-        None when no mass has a closed form at every point or ``c`` has none."""
+        None when no mass has a closed form at every point or ``c`` has none. ``compact``: only
+        counts and silence are wanted, so points where r < 1 at every coupling (``below``) count 0
+        like dead ones (their smallest r here is then only a finite stand-in)."""
         g2, lo, hi = self.g2[:, where], self.g2_min[:, where], self.g2_max[:, where]
         form = c._g2_form(m, lo, hi, x, self.mix)
         if form is None:
@@ -265,7 +268,12 @@ class _ClosedForms:
         shape = lo.shape
         prompt = np.broadcast_to(form.prompt, shape)
         dead = np.broadcast_to(form.dead, shape)
-        alive = ~(prompt | dead | self.no_band[:, where])
+        decided = prompt | dead | self.no_band[:, where]
+        if compact and form.below is not None:  # r < 1 everywhere: counts 0, says something
+            below = np.broadcast_to(form.below, shape) & ~decided
+            dead = dead | below
+            decided = decided | below
+        alive = ~decided
         alive_masses = np.any(alive, axis=(0, 2, 3))
         if alive_masses.all():
             return None
@@ -404,7 +412,7 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
             sub = _in_range(c, spec.masses, m, g_eval, subsets)
             if sub is not None:
                 where = slice(None) if sub[0] is None else sub[0]
-                summary = closed.summary(c, where, sub[1], x)
+                summary = closed.summary(c, where, sub[1], x, spec.compact)
                 if summary is None and spec.compact:
                     summary = closed.points(c, where, sub[1], x, g_eval, highest)
                 if summary is not None:

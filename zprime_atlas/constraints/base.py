@@ -93,6 +93,9 @@ class G2Form:
     r1: NDArray[np.float64]
     prompt: NDArray[np.bool_]
     dead: NDArray[np.bool_]
+    #: points where r is finite and < 1 at every coupling (guaranteed with a margin far above
+    #: rounding), though not in closed form: enough for a compact summary (counts and silence)
+    below: NDArray[np.bool_] | None = None
 
 
 @dataclass(frozen=True)

@@ -467,7 +467,11 @@ class RecastConstraint(Constraint):
             span = np.where(np.isinf(t1), math.inf, t1 - t0)
             # tau1/g2_max > 0: 1/tau stays finite at every coupling (exp(-0 * inf) would be NaN)
             prompt = (t0 == 0.0) & (span * inv_min >= _EXP_SATURATED) & (tau1 / g2_max > 0.0)
-        return G2Form(r1, prompt, dead)
+            # E <= exp(-t0/tau) <= exp(-t0 g2_min/tau1): r <= r1 g2_max exp(-t0 inv_min) bounds r
+            # at every coupling; below 0.999 of 1 (rounding is a few 1e-16 of it) r < 1 there
+            bound = r1 * g2_max * np.exp(-t0 * inv_min)
+            below = np.isfinite(bound) & (bound < 0.999) & (r1 >= 0.0)
+        return G2Form(r1, prompt, dead, below)
 
     def _intervals(
         self, m: NDArray, model: Model, mix: Mixing
