@@ -87,7 +87,7 @@ def test_the_forms_are_used(monkeypatch) -> None:
         monkeypatch.setattr(engine._ClosedForms, method, spy)
     _run(True, **MIXINGS[0])
     need = {"babar_2014_visible", "kloe_2015_visible", "nucal_1991_dump", "na64_2019_invisible",
-            "borexino", "ccfr_trident", "conusplus_2025", "xenonnt_2024_b8"}
+            "borexino", "ccfr_trident", "conusplus_2025", "xenonnt_2024_b8", "coherent_csi_2017"}
     assert need - set(used) == set()
 
 

@@ -50,7 +50,8 @@ from ..couplings import Mixing, effective_couplings
 from ..models import Model
 from ..nuclear import helm_form_factor
 from ._memo import remembered
-from .base import Constraint, ConstraintInfo
+from .base import Constraint, ConstraintInfo, PointForm
+from .rate_shift import parabola_sides
 from .solve import (
     delta_chi2_critical,
     polynomial_exclusion_intervals,
@@ -410,6 +411,32 @@ class CEvNSSingleBin(Constraint):
         else:
             n = self.predicted_counts(m, g, model, eps=mix)
         return self._r_from_counts(n)
+
+    def _point_form(self, m: NDArray, g2_min: NDArray, g2_max: NDArray, model: Model, mix: Mixing
+                    ) -> PointForm | None:  # fmt: skip
+        """eps proportional to g: N - N_SM = S1 u + S2 u^2 with u = g^2, a parabola, and chi^2
+        rises on both sides of its minimum, so r >= 1 exactly outside the count window
+        (N_lo, N_hi): its range over a point's couplings decides every coupling at once
+        (:func:`~zprime_atlas.constraints.rate_shift.parabola_sides`). r at the other points is
+        :meth:`_ratio`'s arithmetic on the gathered coefficients, bit for bit."""
+        n_lo, n_hi = self.count_window
+        s0 = self.sm_counts
+        if type(self)._ratio is not CEvNSSingleBin._ratio or not mix.proportional \
+                or not (n_lo < s0 < n_hi):  # fmt: skip
+            return None
+        k1, k2 = self.kernels(m)
+        s1, s2 = self._u_coefficients(self.amplitudes(model, 1.0, eps=mix), k1, k2)
+        below, above = parabola_sides(s1, s2, 1.0, g2_min, g2_max, n_lo - s0, n_hi - s0)
+        shape = np.shape(g2_max)
+
+        def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
+            s1_i, s2_i = (np.broadcast_to(v, shape)[..., 0][index][:, None] for v in (s1, s2))
+            u = g * g
+            with np.errstate(over="ignore", invalid="ignore"):
+                n = self.sm_counts + u * (s1_i + u * s2_i)
+            return self._r_from_counts(n)
+
+        return PointForm(below, above, ratio_at)
 
     def _proportional_intervals(
         self, m: NDArray, model: Model, mix: Mixing
