@@ -87,7 +87,8 @@ def test_the_forms_are_used(monkeypatch) -> None:
         monkeypatch.setattr(engine._ClosedForms, method, spy)
     _run(True, **MIXINGS[0])
     need = {"babar_2014_visible", "kloe_2015_visible", "nucal_1991_dump", "na64_2019_invisible",
-            "borexino", "ccfr_trident", "conusplus_2025", "xenonnt_2024_b8", "coherent_csi_2017"}
+            "borexino", "ccfr_trident", "conusplus_2025", "xenonnt_2024_b8", "coherent_csi_2017",
+            "neff_bbn"}
     assert need - set(used) == set()
 
 
@@ -176,3 +177,66 @@ def test_a_survey_with_cancelled_muon_couplings_equals_the_full_evaluation(monke
         slow = run()
     differ = [k for k in fast if not np.array_equal(fast[k], slow[k], equal_nan=True)]
     assert differ == []
+
+
+POINT_FORMS = ["borexino", "conusplus_2025", "xenonnt_2024_b8", "ccfr_trident", "charm2_trident",
+               "coherent_csi_2017", "neff_bbn"]
+
+
+@pytest.mark.parametrize("name", POINT_FORMS)
+def test_point_forms_against_r_on_a_fine_coupling_grid(name: str) -> None:
+    """On coupling ranges from 1e-9 to 1 (both sides of every threshold, thermalisation and the
+    table edges of N_eff included): where a point form says below (above), r < 1 (>= 1) at 40
+    couplings across the range, and ratio_at is _ratio at those couplings, bit for bit."""
+    from zprime_atlas.couplings import Mixing
+
+    c = constraints.get(name)
+    rng = np.random.default_rng(7)
+    fam = _family(6)
+    x = _chunk_model(fam.reshape(fam.size))
+    lo_m, hi_m = c.mass_range
+    masses = np.geomspace(max(lo_m, 1e-4), min(hi_m, 5.0), 7)
+    m = masses[None, :, None, None]
+    mix = Mixing.parse(0.0, rng.uniform(-0.2, 0.2, (1, 1, 5, 1)), None)
+    n = x.charge("e").shape[0]
+    g_lo = 10.0 ** rng.uniform(-9, -1, (n, masses.size, 5, 1))
+    g_hi = g_lo * 10.0 ** rng.uniform(0, 2, g_lo.shape)
+    g = g_lo * (g_hi / g_lo) ** np.linspace(0, 1, 40)
+    form = c._point_form(m, g_lo**2, g_hi**2, x, mix)
+    assert form is not None
+    r = np.broadcast_to(c._ratio(m, g, x, mix), g.shape)
+    below = np.broadcast_to(form.below, g_lo.shape)[..., 0]
+    above = np.broadcast_to(form.above, g_lo.shape)[..., 0]
+    assert np.all(r[below] < 1.0)
+    assert np.all(r[above] >= 1.0)
+    assert below.any()
+    assert above.any() or name == "neff_bbn"
+    index = np.nonzero(~(below | above))
+    assert np.array_equal(form.ratio_at(index, g[index]), r[index], equal_nan=True)
+
+
+def _chunk_model(flat):
+    """A model batch shaped like an engine chunk: (N, 1, 1, 1)."""
+    from zprime_atlas.constants import FERMIONS
+    from zprime_atlas.models import Model
+
+    return Model({f: np.asarray(flat.charge(f))[:, None, None, None] for f in FERMIONS})
+
+
+def test_the_n_eff_point_form_needs_a_clipped_exchange_rate() -> None:
+    """Thermalised but with the exchange rate inside the table (neither edge): N_eff changes with
+    g, so the point form must not call it constant (it once could have)."""
+    from zprime_atlas.couplings import Mixing
+
+    c = constraints.get("neff_bbn")
+    x = _chunk_model(model("Lmu-Ltau").reshape(1))
+    m = np.geomspace(1e-4, 3e-2, 12)[None, :, None, None]
+    mix = Mixing.parse(0.0, np.zeros((1, 1, 1, 1)), None)
+    g = np.geomspace(1e-12, 1e-3, 200)
+    r = np.broadcast_to(c._ratio(m, g, x, mix), (1, 12, 1, 200))
+    form = c._point_form(m, np.full((1, 12, 1, 1), g[0] ** 2), np.full((1, 12, 1, 1), g[-1] ** 2),
+                         x, mix)  # fmt: skip
+    varies = np.ptp(r, axis=-1)[..., None] > 0
+    constant = np.broadcast_to(form.below | form.above, varies.shape)
+    assert varies.any()
+    assert not np.any(constant & varies)

@@ -35,7 +35,7 @@ from ..cosmology import hubble_at
 from ..couplings import Mixing
 from ..decays import total_from_widths, widths
 from ..models import Model
-from .base import Constraint, ConstraintInfo, Intervals
+from .base import Constraint, ConstraintInfo, Intervals, PointForm
 from .solve import intervals_by_scan
 
 __all__ = ["NEFF_PLANCK", "NEFF_PLANCK_SIGMA", "NeffBBN", "neff_of"]
@@ -87,10 +87,13 @@ def _interp(bath_nu: NDArray, m: NDArray, log10_k: NDArray) -> NDArray[np.float6
     )
 
 
-def neff_of(gamma_nu: NDArray, gamma_em: NDArray, m: NDArray) -> NDArray[np.float64]:
-    """N_eff for partial widths [GeV] to neutrinos and to the electron-photon bath at mass m [GeV]."""
+def neff_of(gamma_nu: NDArray, gamma_em: NDArray, m: NDArray, h_m: NDArray | None = None
+            ) -> NDArray[np.float64]:  # fmt: skip
+    """N_eff for partial widths [GeV] to neutrinos and to the electron-photon bath at mass m [GeV]
+    (``h_m``: H at T = m_X if already known, e.g. computed once per mass)."""
     sm = _table()[0]
-    h_m = hubble_at(m, m)
+    if h_m is None:
+        h_m = hubble_at(m, m)
     total = gamma_nu + gamma_em
     in_nu = gamma_nu >= gamma_em
     other = np.where(in_nu, gamma_em, gamma_nu)
@@ -135,9 +138,10 @@ class NeffBBN(Constraint):
         return w["nu_nu"], total - w["invisible"], w["dark"] / np.where(total > 0, total, 1.0)
 
     def _ratio_from(
-        self, m: NDArray, g_nu: NDArray, g_em: NDArray, br_dark: NDArray
+        self, m: NDArray, g_nu: NDArray, g_em: NDArray, br_dark: NDArray,
+        h_m: NDArray | None = None,
     ) -> NDArray[np.float64]:
-        n = neff_of(g_nu, g_em, m)
+        n = neff_of(g_nu, g_em, m, h_m)
         r = np.abs(n - NEFF_PLANCK) / _HALF_WIDTH
         return np.where(br_dark > _DARK_BR_MAX, np.nan, r)
 
@@ -151,6 +155,43 @@ class NeffBBN(Constraint):
         g_nu, g_em, br_dark = self._widths(m, g, model, mix)
         m_b = np.broadcast_to(m, np.broadcast_shapes(m.shape, np.shape(g_nu)))
         return self._ratio_from(m_b, g_nu, g_em, br_dark)
+
+    def _point_form(self, m: NDArray, g2_min: NDArray, g2_max: NDArray, model: Model, mix: Mixing
+                    ) -> PointForm | None:  # fmt: skip
+        """eps proportional to g: the partial widths scale as g^2, and N_eff does not change with g
+        where X is not thermalised at the largest coupling (N_eff^SM) or is thermalised at the
+        smallest one with its bath decided and the exchange rate beyond the table's k range
+        (clipped: the same table value). There r is one number for every coupling, computed at the
+        smallest; each condition holds with a margin of 1e-9 (rounding is ~1e-16). r at the other
+        points is :meth:`_ratio`'s arithmetic on the gathered widths, bit for bit."""
+        if type(self)._ratio is not NeffBBN._ratio or not mix.proportional:
+            return None
+        g_nu, g_em, br_dark = self._widths(m, 1.0, model, mix)
+        shape = np.shape(g2_max)
+        g_nu, g_em, br_dark = (np.broadcast_to(v, shape) for v in (g_nu, g_em, br_dark))
+        ks = _table()[2]
+        h_m = hubble_at(m, m)
+        total1 = g_nu + g_em
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            cold = total1 * g2_max * (1.0 + 1e-9) < h_m
+            other1 = np.minimum(g_nu, g_em)
+            bath_clear = np.abs(g_nu - g_em) > 1e-9 * total1
+            k_top = other1 * g2_min / h_m >= 10.0 ** ks[-1] * (1.0 + 1e-9)
+            k_bottom = other1 * g2_max / h_m <= 10.0 ** ks[0] * (1.0 - 1e-9)
+            hot = (total1 * g2_min * (1.0 - 1e-9) >= h_m) & bath_clear & (k_top | k_bottom)
+            r0 = self._ratio_from(m, g_nu * g2_min, g_em * g2_min, br_dark + 0.0 * g2_min)
+        constant = (cold | hot) & np.isfinite(r0)
+        below, above = constant & (r0 < 1.0), constant & (r0 >= 1.0)
+
+        def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
+            # H per mass as _ratio computes it (on the mass array itself: its thermodynamic
+            # quadrature is not bit for bit the same on an array of another shape), then gathered
+            m_i, h_i, nu_i, em_i, dark_i = (np.broadcast_to(v, shape)[..., 0][index][:, None]
+                                            for v in (m, h_m, g_nu, g_em, br_dark))  # fmt: skip
+            g2 = g**2
+            return self._ratio_from(m_i, nu_i * g2, em_i * g2, dark_i + 0.0 * g2, h_i)
+
+        return PointForm(below, above, ratio_at)
 
     def _intervals(self, m: NDArray[np.float64], model: Model, mix: Mixing) -> Intervals:
         shape = np.broadcast_shapes(m.shape, model.shape, mix.shape)
