@@ -420,15 +420,17 @@ class SolarChi2:
                 + (1 - fu) * fv * t01 + fu * fv * t11)  # fmt: skip
 
 
-    def _corners(self) -> tuple[NDArray[np.float64], ...]:
-        """The flat table shifted by 0, n1, 1 and n1 + 1 (n1 = row length): ``take(k)`` of each is
-        the corner (i, j), (i + 1, j), (i, j + 1), (i + 1, j + 1) of the cell k = i n1 + j, with no
-        index arithmetic per corner. Built once per table object."""
+    def _corners(self) -> NDArray[np.float64]:
+        """The four corners of every cell side by side: row k = i n1 + j (n1 = row length) holds
+        t[i, j], t[i + 1, j], t[i, j + 1], t[i + 1, j + 1], so that one ``take`` of rows gathers all
+        four (about 2.5 times faster than four gathers). Built once per table object."""
         cached = self.__dict__.get("_corner_cache")
         if cached is None or cached[0] is not self.table:
             flat = np.ascontiguousarray(self.table).ravel()
             n1 = self.table.shape[1]
-            cached = (self.table, tuple(flat[o:] for o in (0, n1, 1, n1 + 1)))
+            rows = flat.size - n1 - 1  # the last cell k = (n1 - 2) n1 + n1 - 2 is row rows - 1
+            corners = np.stack([flat[o : o + rows] for o in (0, n1, 1, n1 + 1)], axis=1)
+            cached = (self.table, corners)
             self.__dict__["_corner_cache"] = cached
         return cached[1]
 
@@ -445,22 +447,27 @@ class SolarChi2:
         step = self.s_grid[1] - self.s_grid[0]
         top = 2 * self.N_HALF
         n1 = self.table.shape[1]
-        k, j = work.i0, work.i1
-        for w, idx in ((w0, k), (w1, j)):
+        # the indices as floats (exact integers): floor = int() for u >= 0, and u - float(i) is
+        # what u - i computes; one conversion to an integer index for the flat cell k = i n1 + j
+        fi, fj = work.a, work.b
+        for w, idx in ((w0, fi), (w1, fj)):
             np.divide(w, self.W_SCALE, out=w)
             np.arcsinh(w, out=w)
             np.divide(w, ln10, out=w)
             np.add(w, self.S_MAX, out=w)
             np.divide(w, step, out=w)
             np.clip(w, 0.0, top, out=w)
-            np.copyto(idx, w, casting="unsafe")  # = astype(int): truncation
-            np.minimum(idx, top - 1, out=idx)
+            np.floor(w, out=idx)
+            np.clip(idx, 0.0, top - 1, out=idx)  # = minimum(idx, top - 1): idx >= 0 already
             np.subtract(w, idx, out=w)  # fu, fv
         fu, fv = w0, w1
-        np.multiply(k, n1, out=k)
-        np.add(k, j, out=k)
-        corners = zip(self._corners(), work.t, strict=True)
-        t00, t10, t01, t11 = (f.take(k, mode="clip", out=buf) for f, buf in corners)
+        np.multiply(fi, n1, out=fi)
+        np.add(fi, fj, out=fi)
+        k = work.k
+        np.copyto(k, fi, casting="unsafe")
+        # mode="clip": a NaN input (index from NaN) gives NaN through fu, fv, never an IndexError
+        quad = self._corners().take(k, axis=0, mode="clip", out=work.quad)
+        t00, t10, t01, t11 = (quad[..., c] for c in range(4))
         a, b = work.a, work.b
         np.subtract(1, fu, out=a)
         np.subtract(1, fv, out=b)
@@ -479,12 +486,14 @@ class SolarChi2:
 
 class _Work:
     """Scratch buffers for one block of the fast NSI evaluation, reused block after block: the
-    coupling (``kappa``), the two solar coordinates, four table corners, two weights, two indices."""
+    coupling (``kappa``), the two solar coordinates, two weights, the four table corners (``quad``,
+    one row per element) and the cell index."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._f = [np.empty(size) for _ in range(9)]
-        self._i = [np.empty(size, dtype=np.intp) for _ in range(2)]
+        self._f = [np.empty(size) for _ in range(5)]
+        self._quad = np.empty((size, 4))
+        self._k = np.empty(size, dtype=np.intp)
 
     def shaped(self, shape: tuple[int, ...]) -> _Work:
         """The buffers viewed with ``shape`` (at most ``size`` elements; views, never copies)."""
@@ -494,7 +503,8 @@ class _Work:
         view = object.__new__(_Work)
         view.size = n
         view._f = [f[:n].reshape(shape) for f in self._f]
-        view._i = [i[:n].reshape(shape) for i in self._i]
+        view._quad = self._quad[:n].reshape(*shape, 4)
+        view._k = self._k[:n].reshape(shape)
         return view
 
     @property
@@ -510,24 +520,21 @@ class _Work:
         return self._f[2]
 
     @property
-    def t(self) -> tuple[NDArray[np.float64], ...]:
-        return (self._f[3], self._f[4], self._f[5], self._f[6])
-
-    @property
     def a(self) -> NDArray[np.float64]:
-        return self._f[7]
+        return self._f[3]
 
     @property
     def b(self) -> NDArray[np.float64]:
-        return self._f[8]
+        return self._f[4]
 
     @property
-    def i0(self) -> NDArray[np.intp]:
-        return self._i[0]
+    def quad(self) -> NDArray[np.float64]:
+        return self._quad
 
     @property
-    def i1(self) -> NDArray[np.intp]:
-        return self._i[1]
+    def k(self) -> NDArray[np.intp]:
+        return self._k
+
 
 _TABLES: dict[tuple[int, str], tuple[NSIInputs, SolarChi2]] = {}
 _STORED = "solar_chi2_tables.npz"
@@ -753,8 +760,7 @@ class NSIOscillation(Constraint):
         kappa = work.kappa
         exact_zero = not bool(np.isfinite(kappa).all())
 
-        def product_into(dst: NDArray, *factors: NDArray) -> NDArray:
-            src = kappa
+        def product_into(dst: NDArray, *factors: NDArray, src: NDArray = kappa) -> NDArray:
             for fac in factors:
                 np.multiply(src, fac, out=dst)
                 if exact_zero:
@@ -762,8 +768,9 @@ class NSIOscillation(Constraint):
                 src = dst
             return dst
 
-        product_into(work.w0, f["a_eff"], f["q0"])
-        product_into(work.w1, f["a_eff"], f["qn"])
+        product_into(work.w1, f["a_eff"])  # kappa a_eff, shared by both coordinates
+        product_into(work.w0, f["q0"], src=work.w1)
+        product_into(work.w1, f["qn"], src=work.w1)
         self.solar._lookup_into(work.w0, work.w1, out, work)
         value = work.a
         for n, atm in enumerate(self.inputs.atmospheric):
