@@ -129,7 +129,9 @@ PUBLIC_API: dict[str, list[str]] = {
     "zprime_atlas.constraints.base": [
         "Constraint",
         "ConstraintInfo",
+        "G2Form",
         "G_SCAN_GRID",
+        "PointForm",
         "bisect_log",
         "intervals_by_scan",
         "limit_mixing",
