@@ -88,7 +88,7 @@ def test_the_forms_are_used(monkeypatch) -> None:
     _run(True, **MIXINGS[0])
     need = {"babar_2014_visible", "kloe_2015_visible", "nucal_1991_dump", "na64_2019_invisible",
             "borexino", "ccfr_trident", "conusplus_2025", "xenonnt_2024_b8", "coherent_csi_2017",
-            "neff_bbn"}
+            "neff_bbn", "nsi_oscillation"}
     assert need - set(used) == set()
 
 
@@ -180,17 +180,24 @@ def test_a_survey_with_cancelled_muon_couplings_equals_the_full_evaluation(monke
 
 
 POINT_FORMS = ["borexino", "conusplus_2025", "xenonnt_2024_b8", "ccfr_trident", "charm2_trident",
-               "coherent_csi_2017", "neff_bbn"]
+               "coherent_csi_2017", "neff_bbn", "nsi_oscillation"]
 
 
-@pytest.mark.parametrize("name", POINT_FORMS)
+def _nsi_variant(**options):
+    from zprime_atlas.constraints.nsi import NSIOscillation
+
+    return NSIOscillation(**options)
+
+
+@pytest.mark.parametrize("name", [*POINT_FORMS, "nsi_sm_lma", "nsi_scale_half"])
 def test_point_forms_against_r_on_a_fine_coupling_grid(name: str) -> None:
     """On coupling ranges from 1e-9 to 1 (both sides of every threshold, thermalisation and the
     table edges of N_eff included): where a point form says below (above), r < 1 (>= 1) at 40
     couplings across the range, and ratio_at is _ratio at those couplings, bit for bit."""
     from zprime_atlas.couplings import Mixing
 
-    c = constraints.get(name)
+    variants = {"nsi_sm_lma": {"reference": "sm", "solutions": "LMA"}, "nsi_scale_half": {"scale": 0.5}}
+    c = _nsi_variant(**variants[name]) if name in variants else constraints.get(name)
     rng = np.random.default_rng(7)
     fam = _family(6)
     x = _chunk_model(fam.reshape(fam.size))
@@ -240,3 +247,30 @@ def test_the_n_eff_point_form_needs_a_clipped_exchange_rate() -> None:
     constant = np.broadcast_to(form.below | form.above, varies.shape)
     assert varies.any()
     assert not np.any(constant & varies)
+
+
+def test_solar_box_range_is_the_table_extreme_over_the_box() -> None:
+    """The NSI solar table's sparse min/max tables against a direct min/max over each box of nodes
+    (the cells between the two coordinates' cells, one more on each side), and boxes too large
+    for the tables give NaN (undecided), never a bound."""
+    solar = constraints.get("nsi_oscillation").solar
+    t = solar.table
+    top = t.shape[0] - 1
+    rng = np.random.default_rng(3)
+    u0, v0 = rng.uniform(0, top, (2, 500))
+    u = np.clip(u0 + np.stack([np.zeros(500), rng.uniform(-30, 30, 500)]), 0, top)
+    v = np.clip(v0 + np.stack([np.zeros(500), rng.uniform(-30, 30, 500)]), 0, top)
+    low, high = solar.box_range((u[0], u[1]), (v[0], v[1]))
+    for k in range(500):
+        r0 = max(int(np.floor(min(u[:, k]))) - 1, 0)
+        r1 = min(int(np.floor(max(u[:, k]))) + 2, top)
+        c0 = max(int(np.floor(min(v[:, k]))) - 1, 0)
+        c1 = min(int(np.floor(max(v[:, k]))) + 2, top)
+        if r1 - r0 + 1 > 32 or c1 - c0 + 1 > 32:
+            assert np.isnan(low[k])
+            assert np.isnan(high[k])
+            continue
+        box = t[r0 : r1 + 1, c0 : c1 + 1]
+        assert low[k] == box.min()
+        assert high[k] == box.max()
+    assert np.isfinite(low).mean() > 0.3  # most random boxes are small enough

@@ -51,7 +51,7 @@ from ..constants import G_FERMI, Y_N_EARTH
 from ..couplings import Mixing, effective_couplings
 from ..models import Model
 from ..solar import production_points, survival_probability
-from .base import Constraint, ConstraintInfo
+from .base import Constraint, ConstraintInfo, PointForm
 from .solve import Intervals, delta_chi2_critical, intervals_by_scan
 
 __all__ = [
@@ -434,6 +434,80 @@ class SolarChi2:
             self.__dict__["_corner_cache"] = cached
         return cached[1]
 
+    #: boxes of up to 2^(RANGE_LEVELS - 1) nodes per side are bounded by :meth:`box_range`
+    RANGE_LEVELS = 6
+
+    def _range_tables(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(min, max) of the table over every box of 2^a x 2^b nodes from node (i, j), a, b <
+        RANGE_LEVELS (a two-dimensional sparse table: four look-ups bound any box). Built once per
+        table object; NaN where the box would leave the table."""
+        cached = self.__dict__.get("_range_cache")
+        if cached is None or cached[0] is not self.table:
+            t = np.asarray(self.table, dtype=np.float64)
+            n0, n1 = t.shape
+            levels = self.RANGE_LEVELS
+            lo = np.full((levels, levels, n0, n1), np.nan)
+            hi = np.full((levels, levels, n0, n1), np.nan)
+            lo[0, 0], hi[0, 0] = t, t
+            for a in range(levels):
+                if a > 0:  # double the rows of level (a - 1, 0)
+                    h = 1 << (a - 1)
+                    lo[a, 0, : n0 - h] = np.fmin(lo[a - 1, 0, : n0 - h], lo[a - 1, 0, h:])
+                    hi[a, 0, : n0 - h] = np.fmax(hi[a - 1, 0, : n0 - h], hi[a - 1, 0, h:])
+                    lo[a, 0, n0 - (1 << a) + 1 :] = np.nan
+                    hi[a, 0, n0 - (1 << a) + 1 :] = np.nan
+                for b in range(1, levels):  # double the columns of level (a, b - 1)
+                    w = 1 << (b - 1)
+                    lo[a, b, :, : n1 - w] = np.fmin(lo[a, b - 1, :, : n1 - w], lo[a, b - 1, :, w:])
+                    hi[a, b, :, : n1 - w] = np.fmax(hi[a, b - 1, :, : n1 - w], hi[a, b - 1, :, w:])
+                    lo[a, b, :, n1 - (1 << b) + 1 :] = np.nan
+                    hi[a, b, :, n1 - (1 << b) + 1 :] = np.nan
+            cached = (self.table, lo, hi)
+            self.__dict__["_range_cache"] = cached
+        return cached[1], cached[2]
+
+    def coordinate(self, w: NDArray) -> NDArray[np.float64]:
+        """u = clip((asinh(w / W_SCALE) / ln 10 + S_MAX) / step, 0, 2 N_HALF): the table's row (or
+        column) coordinate of w, the steps of :meth:`_lookup_into`."""
+        step = self.s_grid[1] - self.s_grid[0]
+        u = np.arcsinh(np.asarray(w, dtype=np.float64) / self.W_SCALE) / math.log(10.0)
+        return np.clip((u + self.S_MAX) / step, 0.0, 2 * self.N_HALF)
+
+    def box_range(self, u: tuple[NDArray, NDArray], v: tuple[NDArray, NDArray]
+                  ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # fmt: skip
+        """Bounds (min, max) of the interpolated table along any path whose coordinates stay in
+        [u0, u1] x [v0, v1] (either order): the nodes of every cell the path can enter, one cell
+        more on each side (a coordinate computed along the path may round across a cell edge).
+        NaN where the box is larger than 2^(RANGE_LEVELS - 1) nodes per side or not finite."""
+        lo_t, hi_t = self._range_tables()
+        top = 2 * self.N_HALF
+        n1 = self.table.shape[1]
+        levels = self.RANGE_LEVELS
+        with np.errstate(invalid="ignore"):
+            u_lo, u_hi = np.fmin(*u), np.fmax(*u)
+            v_lo, v_hi = np.fmin(*v), np.fmax(*v)
+            ok = np.isfinite(u_lo) & np.isfinite(u_hi) & np.isfinite(v_lo) & np.isfinite(v_hi)
+            r0 = np.clip(np.floor(np.where(ok, u_lo, 0.0)) - 1, 0, top).astype(np.intp)
+            r1 = np.clip(np.floor(np.where(ok, u_hi, 0.0)) + 2, 0, top).astype(np.intp)
+            c0 = np.clip(np.floor(np.where(ok, v_lo, 0.0)) - 1, 0, top).astype(np.intp)
+            c1 = np.clip(np.floor(np.where(ok, v_hi, 0.0)) + 2, 0, top).astype(np.intp)
+        h, w = r1 - r0 + 1, c1 - c0 + 1
+        ok &= (h <= 1 << (levels - 1)) & (w <= 1 << (levels - 1))
+        a = np.where(ok, np.floor(np.log2(np.maximum(h, 1))), 0).astype(np.intp)
+        b = np.where(ok, np.floor(np.log2(np.maximum(w, 1))), 0).astype(np.intp)
+        rs = (r0, np.maximum(r1 - (1 << a) + 1, r0))
+        cs = (c0, np.maximum(c1 - (1 << b) + 1, c0))
+        base = (a * levels + b) * self.table.shape[0]
+        lo_f, hi_f = lo_t.reshape(-1), hi_t.reshape(-1)
+        low = np.full(np.shape(ok), np.inf)
+        high = np.full(np.shape(ok), -np.inf)
+        for r in rs:
+            for c in cs:
+                k = np.where(ok, (base + r) * n1 + c, 0)
+                low = np.minimum(low, lo_f.take(k))  # NaN (never expected) propagates: undecided
+                high = np.maximum(high, hi_f.take(k))
+        return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
+
     def _lookup_into(self, w0: NDArray, w1: NDArray, out: NDArray, work: _Work) -> None:
         """``out[...] = self(w0, w1)``, bit for bit, without temporaries (``w0``, ``w1`` and the
         scratch buffers of ``work`` are overwritten). The same steps as :meth:`__call__`:
@@ -723,6 +797,53 @@ class NSIOscillation(Constraint):
         d = model_direction(model, self.inputs.y_n_earth)
         best = self._best_fit_of(d)[1] if self.reference == "best_fit" else 0.0
         return self._delta_fast(d, best, m, g, clip=True)
+
+    def _point_form(self, m: NDArray, g2_min: NDArray, g2_max: NDArray, model: Model, mix: Mixing
+                    ) -> PointForm | None:  # fmt: skip
+        """kappa = g^2/(sqrt2 G_F m^2)/scale runs over [kappa_lo, kappa_hi] at a point, and both
+        solar coordinates are monotonic in kappa: the solar Delta chi^2 stays between the table's
+        extremes over the box of cells the path can cross (:meth:`SolarChi2.box_range`; bilinear
+        interpolation never leaves its corners' range), and the atmospheric sum C kappa^2 between
+        its values at the ends. Where the upper bound of Delta chi^2 is below crit, r < 1 at every
+        coupling; where the lower bound reaches it, r >= 1 (margin 1e-9 of the terms' size; the
+        rounding of the interpolation is ~1e-16 of it). r at the other points is :meth:`_ratio`'s
+        arithmetic (:meth:`_delta_fast`) on the gathered inputs, bit for bit."""
+        if type(self)._ratio is not NSIOscillation._ratio:
+            return None
+        d = model_direction(model, self.inputs.y_n_earth)
+        best = self._best_fit_of(d)[1] if self.reference == "best_fit" else np.zeros(())
+        f = self._factors(d)
+        shape = np.shape(g2_max)
+        solar = self.solar
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            den = _SQRT2_GF * m * m
+            k_lo, k_hi = g2_min / den / self.scale, g2_max / den / self.scale
+            ends = [(k * f["a_eff"] * f["q0"], k * f["a_eff"] * f["qn"]) for k in (k_lo, k_hi)]
+            u = (solar.coordinate(ends[0][0]), solar.coordinate(ends[1][0]))
+            v = (solar.coordinate(ends[0][1]), solar.coordinate(ends[1][1]))
+            s_min, s_max = solar.box_range(u, v)
+            c_atm: NDArray = np.zeros(())
+            for n, atm in enumerate(self.inputs.atmospheric):
+                unit = f[f"diff{n}"] * f["q_earth"] / f[f"edge{n}"]
+                c_atm = c_atm + delta_chi2_critical(atm.interval_cl) * unit * unit
+            d_min = s_min + c_atm * k_lo * k_lo - best
+            d_max = s_max + c_atm * k_hi * k_hi - best
+            size = np.abs(s_min) + np.abs(s_max) + c_atm * k_hi * k_hi + np.abs(best)
+            margin = 1e-9 * (size + self.dchi2_crit)
+            finite = np.isfinite(d_min) & np.isfinite(d_max) & np.isfinite(margin)
+            crit = self.dchi2_crit
+            below = finite & (d_max + margin < crit)
+            above = finite & (d_min - margin >= crit)
+        best_b = np.broadcast_to(best, np.broadcast_shapes(np.shape(best), shape))
+
+        def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
+            def pick(v: ArrayLike) -> NDArray:
+                return np.broadcast_to(v, shape)[..., 0][index][:, None]
+
+            d_i = {k: pick(v) for k, v in d.items()}
+            return self._delta_fast(d_i, pick(best_b), pick(m), g, clip=True)
+
+        return PointForm(below, above, ratio_at)
 
     def _ratio_reference(
         self, m: NDArray[np.float64], g: NDArray[np.float64], model: Model, mix: Mixing
