@@ -48,6 +48,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNNER = """
 import os, resource, signal, sys, time
 fsize, delay, kill_after = {fsize!r}, {delay!r}, {kill_after!r}
+# a background job of a non-interactive shell starts with SIGINT ignored (and Python then keeps it
+# ignored): Ctrl-C must reach the CLI however the tests were started
+signal.signal(signal.SIGINT, signal.default_int_handler)
 if fsize is not None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
