@@ -962,6 +962,11 @@ class _Memory:
 
     def write(self, index: int, start: int, stop: int, res: dict[str, NDArray]) -> None:
         for key, value in res.items():
+            if (key == "allowed" or key.startswith("excluded_count/")) and not value.any():
+                # the array starts as zeros (np.zeros: pages the system maps on first write) and
+                # each chunk is written once: a constraint silent at every mass of the scan then
+                # costs no memory (first touch is most of a large scan's system time here)
+                continue
             if self.compact and key.startswith("min_ratio/"):
                 name = key.split("/", 1)[1]
                 self.arrays[f"silent/{name}"][start:stop] = np.all(np.isnan(value), axis=-1)
