@@ -274,3 +274,30 @@ def test_solar_box_range_is_the_table_extreme_over_the_box() -> None:
         assert low[k] == box.min()
         assert high[k] == box.max()
     assert np.isfinite(low).mean() > 0.3  # most random boxes are small enough
+
+
+def test_a_subclass_with_its_own_ratio_gets_no_closed_form() -> None:
+    """A plugin that subclasses a built-in constraint and changes r must not inherit a closed form
+    of the parent's r (the engine would then count the parent's exclusions)."""
+    from zprime_atlas.constraints.recast.darkcast import RecastConstraint
+    from zprime_atlas.constraints.trident.constraint import CCFRTrident
+    from zprime_atlas.couplings import Mixing
+
+    class HalfRecast(RecastConstraint):
+        def _ratio(self, m, g, model, mix):
+            return 0.5 * super()._ratio(m, g, model, mix)
+
+    class HalfTrident(CCFRTrident):
+        def _ratio(self, m, g, model, mix):
+            return 0.5 * super()._ratio(m, g, model, mix)
+
+    parent = constraints.get("babar_2014_visible")
+    half = HalfRecast.__new__(HalfRecast)
+    half.__dict__.update(parent.__dict__)
+    mix = Mixing.parse(0.0, np.zeros((1, 1, 1, 1)), None)
+    m = np.array([[[[0.2]]]])
+    g2 = np.full((1, 1, 1, 1), 1e-6)
+    x = _chunk_model(model("B-L").reshape(1))
+    assert parent._g2_form(m, g2, g2, x, mix) is not None
+    assert half._g2_form(m, g2, g2, x, mix) is None
+    assert HalfTrident()._point_form(m, g2, g2, x, mix) is None

@@ -421,8 +421,9 @@ class CEvNSSingleBin(Constraint):
         :meth:`_ratio`'s arithmetic on the gathered coefficients, bit for bit."""
         n_lo, n_hi = self.count_window
         s0 = self.sm_counts
-        if type(self)._ratio is not CEvNSSingleBin._ratio or not mix.proportional \
-                or not (n_lo < s0 < n_hi):  # fmt: skip
+        own = type(self)._ratio is CEvNSSingleBin._ratio and \
+            type(self)._r_from_counts is CEvNSSingleBin._r_from_counts  # fmt: skip
+        if not own or not mix.proportional or not (n_lo < s0 < n_hi):
             return None
         k1, k2 = self.kernels(m)
         s1, s2 = self._u_coefficients(self.amplitudes(model, 1.0, eps=mix), k1, k2)

@@ -164,7 +164,8 @@ class NeffBBN(Constraint):
         (clipped: the same table value). There r is one number for every coupling, computed at the
         smallest; each condition holds with a margin of 1e-9 (rounding is ~1e-16). r at the other
         points is :meth:`_ratio`'s arithmetic on the gathered widths, bit for bit."""
-        if type(self)._ratio is not NeffBBN._ratio or not mix.proportional:
+        own = type(self)._ratio is NeffBBN._ratio and type(self)._ratio_from is NeffBBN._ratio_from
+        if not own or not mix.proportional:
             return None
         g_nu, g_em, br_dark = self._widths(m, 1.0, model, mix)
         shape = np.shape(g2_max)

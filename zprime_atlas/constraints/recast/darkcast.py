@@ -450,7 +450,8 @@ class RecastConstraint(Constraint):
         window [0, t1] with t1/tau >= 40 already at the smallest coupling: 1 - e^-40 rounds to 1.0),
         dead where it underflows to 0.0 at every coupling (:func:`_times_acceptance`). Both
         monotonic in g^2: what holds at ``g2_min`` holds at every larger coupling."""
-        if isinstance(self.data, RValueTable) or not mix.proportional:
+        if isinstance(self.data, RValueTable) or not mix.proportional \
+                or type(self)._ratio is not RecastConstraint._ratio:  # a subclass's own r: no form
             return None
         ref = self._per_mass(self._reference, m)
         r1, width1 = self._prompt_signal_and_width(m, 1.0, model, mix, ref)
