@@ -7,6 +7,7 @@ bit for bit, not merely close.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -154,3 +155,22 @@ def test_solar_lookup_into_equals_the_table_call() -> None:
     out = np.empty(w0.size)
     solar._lookup_into(w0.copy(), w1.copy(), out, work)
     np.testing.assert_array_equal(out, solar(w0, w1))
+
+
+def test_solar_tables_are_shared_by_content_and_bounded() -> None:
+    """A worker process unpickles a new copy of the inputs with every task: equal inputs must share
+    one solar table (not build one each, ~25 MB with its range tables), and the identity-keyed
+    entries stay bounded (a loky worker once grew until joblib reported a memory leak)."""
+    import pickle
+
+    from zprime_atlas.constraints import nsi
+
+    inputs = nsi.load_inputs()
+    first = nsi._solar_table(inputs, "both")
+    for _ in range(3 * nsi._TABLES_KEPT):
+        copy = pickle.loads(pickle.dumps(inputs))
+        assert nsi._solar_table(copy, "both") is first
+    assert len(nsi._TABLES) <= nsi._TABLES_KEPT
+    # other content, another table
+    other = dataclasses.replace(inputs, dm21_ev2=inputs.dm21_ev2 * 1.01)
+    assert nsi.SolarChi2.fingerprint(other, "LMA") != nsi.SolarChi2.fingerprint(inputs, "LMA")

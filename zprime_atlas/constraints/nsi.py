@@ -327,11 +327,10 @@ class SolarChi2:
         """sha256 of everything a table depends on: the inputs the solar fit reads, the solar model
         file, the grids. A shipped table is used only when its fingerprint is this one."""
         inp = inputs
-        solar_model = resources.files("zprime_atlas").joinpath("data", "solar", "solar_model.csv")
         parts = [
             repr((inp.dm21_ev2, inp.tan2_theta12, inp.tan2_theta12_err, inp.theta13, inp.dm31_ev2,
                   inp.theta23, inp.solar, inp.sno)),
-            hashlib.sha256(solar_model.read_bytes()).hexdigest(),
+            _solar_model_sha256(),
             repr((cls.W_SCALE, cls.S_MAX, cls.N_HALF, cls.theta12_grid(solutions).tolist())),
         ]  # fmt: skip
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -611,6 +610,18 @@ class _Work:
 
 
 _TABLES: dict[tuple[int, str], tuple[NSIInputs, SolarChi2]] = {}
+#: tables by content: inputs equal in value (e.g. unpickled in a worker process, one copy per task)
+#: share one table instead of building and keeping one per copy
+_TABLES_BY_CONTENT: dict[tuple[str, str], SolarChi2] = {}
+#: the identity-keyed entries kept (each holds its inputs, so no id is reused meanwhile)
+_TABLES_KEPT = 16
+
+
+@cache
+def _solar_model_sha256() -> str:
+    """sha256 of the packaged solar model table (read once per process)."""
+    path = resources.files("zprime_atlas").joinpath("data", "solar", "solar_model.csv")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 _STORED = "solar_chi2_tables.npz"
 
 
@@ -628,13 +639,23 @@ def _stored_table(fingerprint: str, solutions: str) -> NDArray[np.float64] | Non
 
 
 def _solar_table(inputs: NSIInputs, solutions: str) -> SolarChi2:
-    """One table per inputs object and octant choice (the inputs are kept with it, so their id
-    cannot be reused)."""
+    """The table of these inputs and octant choice: found by the inputs object (kept with its entry,
+    so that its id cannot be reused), else by content (inputs equal in value share one table)."""
     key = (id(inputs), solutions)
     entry = _TABLES.get(key)
     if entry is None or entry[0] is not inputs:
-        entry = (inputs, SolarChi2(inputs, solutions))
+        sno = inputs.sno
+        exact = b"" if sno is None else b"".join(  # repr() of an array rounds to 8 digits
+            np.ascontiguousarray(a, dtype=np.float64).tobytes()
+            for a in (sno.fit_energies_MeV, sno.values, sno.inverse_covariance))
+        content = (SolarChi2.fingerprint(inputs, solutions) + exact.hex(), solutions)
+        table = _TABLES_BY_CONTENT.get(content)
+        if table is None:
+            table = _TABLES_BY_CONTENT[content] = SolarChi2(inputs, solutions)
+        entry = (inputs, table)
         _TABLES[key] = entry
+        while len(_TABLES) > _TABLES_KEPT:  # bounded: a worker unpickles new inputs every task
+            del _TABLES[next(iter(_TABLES))]
     return entry[1]
 
 
