@@ -765,8 +765,9 @@ class NSIOscillation(Constraint):
         kappa = np.concatenate([[0.0], np.geomspace(1e-6, 1e4, 401)]) / size
         chi = along(d, kappa)
         i = np.argmin(chi, axis=-1)
+        n_grid = kappa.shape[-1]  # (not len(kappa): the first axis is the models' batch)
         # refine in log kappa: a parabola through the grid minimum and its neighbours
-        j = np.clip(i, 2, len(kappa) - 2)
+        j = np.clip(i, 2, n_grid - 2)
         y0, y1, y2 = (np.take_along_axis(chi, (j + o)[..., None], -1)[..., 0] for o in (-1, 0, 1))
         curv = y0 - 2.0 * y1 + y2
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -777,7 +778,7 @@ class NSIOscillation(Constraint):
         k_i = np.take_along_axis(kappa, i[..., None], -1)[..., 0]
         k_ref = k_j * np.exp(shift * step)
         chi_ref = along({k: v[..., 0] for k, v in d.items()}, k_ref)
-        interior = (i >= 2) & (i <= len(kappa) - 2)
+        interior = (i >= 2) & (i <= n_grid - 2)
         better = interior & (chi_ref < np.take_along_axis(chi, i[..., None], -1)[..., 0])
         k_best = np.where(better, k_ref, k_i)
         chi_best = np.where(better, chi_ref, np.take_along_axis(chi, i[..., None], -1)[..., 0])
@@ -832,10 +833,10 @@ class NSIOscillation(Constraint):
         if type(self)._ratio is not NSIOscillation._ratio:
             return None
         d = model_direction(model, self.inputs.y_n_earth)
-        best = self._best_fit_of(d)[1] if self.reference == "best_fit" else np.zeros(())
         f = self._factors(d)
         shape = np.shape(g2_max)
         solar = self.solar
+        crit = self.dchi2_crit
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             den = _SQRT2_GF * m * m
             k_lo, k_hi = g2_min / den / self.scale, g2_max / den / self.scale
@@ -847,15 +848,42 @@ class NSIOscillation(Constraint):
             for n, atm in enumerate(self.inputs.atmospheric):
                 unit = f[f"diff{n}"] * f["q_earth"] / f[f"edge{n}"]
                 c_atm = c_atm + delta_chi2_critical(atm.interval_cl) * unit * unit
-            d_min = s_min + c_atm * k_lo * k_lo - best
-            d_max = s_max + c_atm * k_hi * k_hi - best
-            size = np.abs(s_min) + np.abs(s_max) + c_atm * k_hi * k_hi + np.abs(best)
-            margin = 1e-9 * (size + self.dchi2_crit)
-            finite = np.isfinite(d_min) & np.isfinite(d_max) & np.isfinite(margin)
-            crit = self.dchi2_crit
-            below = finite & (d_max + margin < crit)
-            above = finite & (d_min - margin >= crit)
-        best_b = np.broadcast_to(best, np.broadcast_shapes(np.shape(best), shape))
+            chi_min = np.broadcast_to(s_min + c_atm * k_lo * k_lo, shape)
+            chi_max = np.broadcast_to(s_max + c_atm * k_hi * k_hi, shape)
+            size = np.abs(s_min) + np.abs(s_max) + c_atm * k_hi * k_hi
+
+            def sides(best: ArrayLike) -> tuple[NDArray, NDArray]:
+                """(below, above) for Delta chi^2 = chi^2 - best, best within the given bounds."""
+                best_lo, best_hi = best if isinstance(best, tuple) else (best, best)
+                margin = 1e-9 * (size + np.abs(best_lo) + crit)
+                finite = np.isfinite(chi_min) & np.isfinite(chi_max) & np.isfinite(margin)
+                return (finite & (chi_max - best_lo + margin < crit),
+                        finite & (chi_min - best_hi - margin >= crit))  # fmt: skip
+
+            if self.reference != "best_fit":
+                best_b = np.zeros(shape)
+                below, above = sides(0.0)
+            else:
+                # best = min over kappa >= 0 of chi^2, between the table's minimum (the atmospheric
+                # term is >= 0) and 0 (kappa = 0): most points are decided without it, and the best
+                # fit (a 402-point scan per model) is computed only for the models of the others
+                floor = min(float(np.min(solar.table)), 0.0)
+                below, above = sides((floor, 0.0))
+                open_ = ~(below | above)[..., 0]
+                rows: NDArray[np.intp] = (np.unique(np.nonzero(open_)[0]) if open_.ndim
+                                          else np.zeros(0, dtype=np.intp))  # fmt: skip
+                best_b = np.full(shape, np.nan)
+                if rows.size:
+                    lead = (shape[0],) + (1,) * (len(shape) - 1)
+                    d_rows = {k: np.broadcast_to(val, lead)[rows] for k, val in d.items()}
+                    best_b[rows] = np.broadcast_to(self._best_fit_of(d_rows)[1],
+                                                   (rows.size, *shape[1:]))  # fmt: skip
+                    exact_below, exact_above = sides(best_b)  # NaN (other models): neither
+                    flags = np.zeros(shape[0], dtype=bool)
+                    flags[rows] = True
+                    known = flags.reshape(lead)
+                    below = np.where(known, exact_below, below)
+                    above = np.where(known, exact_above, above)
 
         def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
             def pick(v: ArrayLike) -> NDArray:
