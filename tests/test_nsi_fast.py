@@ -157,7 +157,7 @@ def test_solar_lookup_into_equals_the_table_call() -> None:
     np.testing.assert_array_equal(out, solar(w0, w1))
 
 
-def test_solar_tables_are_shared_by_content_and_bounded() -> None:
+def test_solar_tables_are_shared_by_content_and_bounded(monkeypatch) -> None:
     """A worker process unpickles a new copy of the inputs with every task: equal inputs must share
     one solar table (not build one each, ~25 MB with its range tables), and the identity-keyed
     entries stay bounded (a loky worker once grew until joblib reported a memory leak)."""
@@ -171,9 +171,14 @@ def test_solar_tables_are_shared_by_content_and_bounded() -> None:
         copy = pickle.loads(pickle.dumps(inputs))
         assert nsi._solar_table(copy, "both") is first
     assert len(nsi._TABLES) <= nsi._TABLES_KEPT
-    # other content, another table
+    # other content, another table; and distinct contents stay bounded too
     other = dataclasses.replace(inputs, dm21_ev2=inputs.dm21_ev2 * 1.01)
     assert nsi.SolarChi2.fingerprint(other, "LMA") != nsi.SolarChi2.fingerprint(inputs, "LMA")
+    monkeypatch.setattr(nsi, "_CONTENTS_KEPT", 1)  # each new table is tabulated (seconds)
+    for k in range(nsi._CONTENTS_KEPT + 2):
+        edited = dataclasses.replace(inputs, tan2_theta12=inputs.tan2_theta12 * (1.0 + 1e-3 * (k + 1)))
+        nsi._solar_table(edited, "LMA")
+    assert len(nsi._TABLES_BY_CONTENT) <= nsi._CONTENTS_KEPT
 
 
 def test_the_best_fit_does_not_depend_on_the_batch() -> None:

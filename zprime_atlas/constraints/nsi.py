@@ -615,6 +615,8 @@ _TABLES: dict[tuple[int, str], tuple[NSIInputs, SolarChi2]] = {}
 _TABLES_BY_CONTENT: dict[tuple[str, str], SolarChi2] = {}
 #: the identity-keyed entries kept (each holds its inputs, so no id is reused meanwhile)
 _TABLES_KEPT = 16
+#: distinct input sets whose tables are kept (a loop over edited inputs files stays bounded)
+_CONTENTS_KEPT = 8
 
 
 @cache
@@ -649,9 +651,12 @@ def _solar_table(inputs: NSIInputs, solutions: str) -> SolarChi2:
             np.ascontiguousarray(a, dtype=np.float64).tobytes()
             for a in (sno.fit_energies_MeV, sno.values, sno.inverse_covariance))
         content = (SolarChi2.fingerprint(inputs, solutions) + exact.hex(), solutions)
-        table = _TABLES_BY_CONTENT.get(content)
+        table = _TABLES_BY_CONTENT.pop(content, None)
         if table is None:
-            table = _TABLES_BY_CONTENT[content] = SolarChi2(inputs, solutions)
+            table = SolarChi2(inputs, solutions)
+        _TABLES_BY_CONTENT[content] = table  # most recently used last
+        while len(_TABLES_BY_CONTENT) > _CONTENTS_KEPT:  # ~25 MB each with the range tables
+            del _TABLES_BY_CONTENT[next(iter(_TABLES_BY_CONTENT))]
         entry = (inputs, table)
         _TABLES[key] = entry
         while len(_TABLES) > _TABLES_KEPT:  # bounded: a worker unpickles new inputs every task
