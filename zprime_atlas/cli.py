@@ -665,8 +665,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", required=True, help="HDF5 file to write")
         p.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1)")
         p.add_argument("--backend", default="loky", choices=["loky", "threading", "dask", "ray"],
-                       help="joblib backend (default loky; on one machine threading measured faster: "
-                            "1.45x with 2 workers against 1.15x for loky, README Benchmarks)")
+                       help="joblib backend (default loky; on one machine threading measured faster, "
+                            "README Benchmarks)")
         p.add_argument("--resume", action="store_true", help="continue an interrupted scan")
         p.add_argument("--overwrite", action="store_true",
                        help="replace an existing --out file (otherwise it is refused)")  # fmt: skip

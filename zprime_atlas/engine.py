@@ -179,22 +179,12 @@ def _ratio_inside(
     chunk: the recasts' shared evaluation caches widths by the identity of the mass array, so the
     same selection must be the same object, and no id may be reused by a new array meanwhile.
     """
-    lo, hi = c.mass_range
-    inside = (masses >= lo) & (masses <= hi)
-    if inside.all():
-        return None, np.broadcast_to(_ratio_of(c, m, g, x, mix), shape4)
-    if not inside.any():
+    sub = _in_range(c, masses, m, g, subsets)
+    if sub is None:
         return None, None
-    key = inside.tobytes()
-    if key not in subsets:
-        found = np.flatnonzero(inside)
-        # a contiguous run of masses (a sorted mass axis) is a slice: views instead of copies
-        idx: slice | NDArray[np.int64] = (
-            slice(int(found[0]), int(found[-1]) + 1)
-            if found[-1] - found[0] + 1 == found.size else found
-        )  # fmt: skip
-        subsets[key] = (idx, m[:, idx], g[:, idx])
-    idx, m_sub, g_sub = subsets[key]
+    if sub[0] is None:
+        return None, np.broadcast_to(_ratio_of(c, m, g, x, mix), shape4)
+    idx, m_sub, g_sub = sub
     part = _ratio_of(c, m_sub, g_sub, x, mix)
     return idx, np.broadcast_to(part, (shape4[0], m_sub.shape[1], *shape4[2:]))
 
@@ -237,7 +227,7 @@ class _ClosedForms:
     fmin(r1 g2_min, r1 g2_max) (r1 g^2 is monotonic in g^2, and so is its rounding), and the largest
     r of all such searches at a coupling is (max_c r1_c) g^2, one product per chunk instead of one
     per search (rounding is monotonic: max_c fl(r1_c g^2) = fl(max_c(r1_c) g^2) for g^2 >= 0). Every
-    number is the one the full evaluation gives, bit for bit (tests/test_engine_fast_paths.py).
+    number is the one the full evaluation gives, bit for bit (tests/test_engine_closed_forms.py).
     """
 
     def __init__(self, g_eval: NDArray, no_band: NDArray, mix: Mixing) -> None:
@@ -377,6 +367,16 @@ def _in_range(c: Constraint, masses: NDArray, m: NDArray, g: NDArray,
     return subsets[key]
 
 
+def _fill(count: NDArray[np.uint8], low: NDArray[np.float32], where: slice | NDArray[np.int64],
+          no_band: NDArray[np.bool_], count_sub: NDArray, low_sub: NDArray) -> None:  # fmt: skip
+    """Store one constraint's excluded counts and smallest r at the masses ``where`` (no band: 0
+    and NaN)."""
+    nb = no_band[:, where]
+    count[:, where] = np.where(nb, 0, count_sub)
+    with np.errstate(invalid="ignore", over="ignore"):
+        low[:, where] = np.where(nb, np.float32(np.nan), low_sub.astype(np.float32))
+
+
 def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, NDArray]]:
     x = _model_chunk(spec, start, stop)
     m = spec.masses[None, :, None, None]
@@ -416,11 +416,7 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
                 if summary is None and spec.compact:
                     summary = closed.points(c, where, sub[1], x, g_eval, highest)
                 if summary is not None:
-                    nb = no_band[:, where]
-                    count[:, where] = np.where(nb, 0, summary[0])
-                    with np.errstate(invalid="ignore", over="ignore"):
-                        low[:, where] = np.where(nb, np.float32(np.nan),
-                                                 summary[1].astype(np.float32))  # fmt: skip
+                    _fill(count, low, where, no_band, summary[0], summary[1])
                     rest = summary[2]
             else:
                 rest = np.zeros(0, dtype=np.intp)  # no mass inside: silent everywhere
@@ -444,11 +440,7 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
                 else:
                     highest[:, where] = np.fmax(highest[:, where], r)
                 if spec.store != "ratio":
-                    c_sub, low_sub = _count_and_min(r)
-                    nb = no_band[:, where]
-                    count[:, where] = np.where(nb, 0, c_sub)
-                    with np.errstate(invalid="ignore", over="ignore"):
-                        low[:, where] = np.where(nb, np.float32(np.nan), low_sub.astype(np.float32))
+                    _fill(count, low, where, no_band, *_count_and_min(r))
         if spec.store != "ratio":
             out[f"excluded_count/{c.name}"] = count
             if spec.compact:

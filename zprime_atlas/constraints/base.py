@@ -116,6 +116,14 @@ class PointForm:
     ratio_at: Callable[[tuple[NDArray[np.intp], ...], NDArray[np.float64]], NDArray[np.float64]]
 
 
+def _at_points(value: ArrayLike, shape: tuple[int, ...], index: tuple[NDArray[np.intp], ...]
+               ) -> NDArray:  # fmt: skip
+    """``value`` (broadcast to the point grid ``shape``, coupling axis of length 1) at the points
+    ``index``, as a column (one row per point): what a :class:`PointForm`'s ``ratio_at`` combines
+    with the points' couplings."""
+    return np.broadcast_to(value, shape)[..., 0][index][:, None]
+
+
 @dataclass(frozen=True)
 class ConstraintInfo:
     """Descriptive metadata of a constraint (what ``zprime-atlas list`` prints)."""

@@ -50,7 +50,7 @@ from ..couplings import Mixing, effective_couplings
 from ..models import Model
 from ..nuclear import helm_form_factor
 from ._memo import remembered
-from .base import Constraint, ConstraintInfo, PointForm
+from .base import Constraint, ConstraintInfo, PointForm, _at_points
 from .rate_shift import parabola_sides
 from .solve import (
     delta_chi2_critical,
@@ -405,12 +405,16 @@ class CEvNSSingleBin(Constraint):
             # in u = g^2 whose coefficients are evaluated once, without the coupling axis.
             k1, k2 = self.kernels(m)
             s1, s2 = self._u_coefficients(self.amplitudes(model, 1.0, eps=mix), k1, k2)
-            u = g * g
-            with np.errstate(over="ignore", invalid="ignore"):
-                n = self.sm_counts + u * (s1 + u * s2)
+            n = self._counts_of(s1, s2, g)
         else:
             n = self.predicted_counts(m, g, model, eps=mix)
         return self._r_from_counts(n)
+
+    def _counts_of(self, s1: NDArray, s2: NDArray, g: NDArray) -> NDArray[np.float64]:
+        """N = N_SM + S1 u + S2 u^2 with u = g^2 (eps proportional to g)."""
+        u = g * g
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.asarray(self.sm_counts + u * (s1 + u * s2), dtype=np.float64)
 
     def _point_form(self, m: NDArray, g2_min: NDArray, g2_max: NDArray, model: Model, mix: Mixing
                     ) -> PointForm | None:  # fmt: skip
@@ -431,11 +435,8 @@ class CEvNSSingleBin(Constraint):
         shape = np.shape(g2_max)
 
         def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
-            s1_i, s2_i = (np.broadcast_to(v, shape)[..., 0][index][:, None] for v in (s1, s2))
-            u = g * g
-            with np.errstate(over="ignore", invalid="ignore"):
-                n = self.sm_counts + u * (s1_i + u * s2_i)
-            return self._r_from_counts(n)
+            s1_i, s2_i = (_at_points(v, shape, index) for v in (s1, s2))
+            return self._r_from_counts(self._counts_of(s1_i, s2_i, g))
 
         return PointForm(below, above, ratio_at)
 

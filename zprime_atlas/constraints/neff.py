@@ -35,7 +35,7 @@ from ..cosmology import hubble_at
 from ..couplings import Mixing
 from ..decays import total_from_widths, widths
 from ..models import Model
-from .base import Constraint, ConstraintInfo, Intervals, PointForm
+from .base import Constraint, ConstraintInfo, Intervals, PointForm, _at_points
 from .solve import intervals_by_scan
 
 __all__ = ["NEFF_PLANCK", "NEFF_PLANCK_SIGMA", "NeffBBN", "neff_of"]
@@ -187,7 +187,7 @@ class NeffBBN(Constraint):
         def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
             # H per mass as _ratio computes it (on the mass array itself: its thermodynamic
             # quadrature is not bit for bit the same on an array of another shape), then gathered
-            m_i, h_i, nu_i, em_i, dark_i = (np.broadcast_to(v, shape)[..., 0][index][:, None]
+            m_i, h_i, nu_i, em_i, dark_i = (_at_points(v, shape, index)
                                             for v in (m, h_m, g_nu, g_em, br_dark))  # fmt: skip
             g2 = g**2
             return self._ratio_from(m_i, nu_i * g2, em_i * g2, dark_i + 0.0 * g2, h_i)

@@ -51,7 +51,7 @@ from ..constants import G_FERMI, Y_N_EARTH
 from ..couplings import Mixing, effective_couplings
 from ..models import Model
 from ..solar import production_points, survival_probability
-from .base import Constraint, ConstraintInfo, PointForm
+from .base import Constraint, ConstraintInfo, PointForm, _at_points
 from .solve import Intervals, delta_chi2_critical, intervals_by_scan
 
 __all__ = [
@@ -891,11 +891,9 @@ class NSIOscillation(Constraint):
                     above = np.where(known, exact_above, above)
 
         def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
-            def pick(v: ArrayLike) -> NDArray:
-                return np.broadcast_to(v, shape)[..., 0][index][:, None]
-
-            d_i = {k: pick(v) for k, v in d.items()}
-            return self._delta_fast(d_i, pick(best_b), pick(m), g, clip=True)
+            d_i = {k: _at_points(v, shape, index) for k, v in d.items()}
+            return self._delta_fast(d_i, _at_points(best_b, shape, index), _at_points(m, shape, index),
+                                    g, clip=True)  # fmt: skip
 
         return PointForm(below, above, ratio_at)
 

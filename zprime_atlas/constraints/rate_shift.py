@@ -29,7 +29,7 @@ from .._validate import as_coupling, as_mass
 from ..constants import E_CHARGE
 from ..couplings import Mixing
 from ..models import Model
-from .base import PointForm
+from .base import PointForm, _at_points
 from .solve import Intervals, quadratic_exclusion_intervals
 
 __all__ = ["QuadraticRateShift", "electron_p_coefficients", "parabola_sides"]
@@ -80,6 +80,14 @@ def electron_p_coefficients(model: Model, mix: Mixing, q2_ref: float) -> tuple[N
     return x_e, -E_CHARGE * mix.fixed_eps()
 
 
+def _shift_of(a: ArrayLike, b: ArrayLike, beta: ArrayLike, gamma: ArrayLike, g: ArrayLike
+              ) -> NDArray[np.float64]:  # fmt: skip
+    """R - 1 = beta p + gamma p^2 with p = a g^2 + b g (arrays broadcast)."""
+    a, b, beta, gamma, g = (np.asarray(v) for v in (a, b, beta, gamma, g))
+    p = a * g * g + b * g
+    return np.asarray(beta * p + gamma * p * p, dtype=np.float64)
+
+
 class QuadraticRateShift:
     """Mixin for a Constraint: rate shift, Delta chi^2, r and closed-form intervals (see module)."""
 
@@ -109,9 +117,8 @@ class QuadraticRateShift:
     def _shift(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
         """R - 1 = beta p + gamma p^2 (formed without R, so tiny shifts keep their digits)."""
         a, b = self._p_coefficients(model, mix)
-        p = a * g * g + b * g
         beta, gamma = self._beta_gamma(m, model)
-        return np.asarray(beta * p + gamma * p * p, dtype=np.float64)
+        return _shift_of(a, b, beta, gamma, g)
 
     def rate_shift(
         self,
@@ -167,11 +174,9 @@ class QuadraticRateShift:
         below, above = parabola_sides(beta, gamma, a, g2_min, g2_max, self.d_lo, self.d_hi)
 
         def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
-            a_i, beta_i, gamma_i = (np.broadcast_to(v, shape)[..., 0][index][:, None]
-                                    for v in (a, beta, gamma))  # fmt: skip
+            a_i, beta_i, gamma_i = (_at_points(v, shape, index) for v in (a, beta, gamma))
             with np.errstate(over="ignore", invalid="ignore"):
-                p = a_i * g * g + b * g
-                shift = np.asarray(beta_i * p + gamma_i * p * p, dtype=np.float64)
+                shift = _shift_of(a_i, b, beta_i, gamma_i, g)
             return self.delta_chi2(shift) / self.dchi2_crit
 
         return PointForm(below, above, ratio_at)

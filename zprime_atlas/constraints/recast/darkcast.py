@@ -84,8 +84,21 @@ def acceptance(tau: NDArray, t0: NDArray, t1: NDArray) -> NDArray[np.float64]:
 #: exp(-a) is exactly 0.0 in double precision for a > 745.14 (below half the smallest subnormal).
 _EXP_UNDERFLOW = 746.0
 #: -expm1(-a) = 1 - e^-a is exactly 1.0 in double precision for a >= 37.43 (e^-a below half an ulp
-#: of 1); tested densely up to 1e6 in tests/test_engine_fast_paths.py.
+#: of 1); tested densely up to 1e300 in tests/test_engine_closed_forms.py.
 _EXP_SATURATED = 40.0
+
+
+def _slowest_decay(tau1: NDArray, g2_min: NDArray, t0: NDArray, t1: NDArray
+                   ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:  # fmt: skip
+    """(1/tau at the smallest coupling, where exp(-t0/tau) underflows to 0.0 already there): the
+    lifetime tau = tau1/g^2 (tau1 at g = 1) with the arithmetic of ``acceptance(tau1 / g2, ...)``;
+    1/tau grows with g^2 and rounding is monotonic, so a point dead at g2_min is dead at every
+    larger coupling."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        tau_max = tau1 / g2_min
+        inv_min = np.where(np.isfinite(tau_max), 1.0 / tau_max, 0.0)
+        dead = (t0 * inv_min > _EXP_UNDERFLOW) & ~np.isnan(t1)
+    return inv_min, dead
 
 
 def _times_acceptance(r: NDArray, tau1: NDArray, g2: NDArray, t0: NDArray, t1: NDArray
@@ -108,11 +121,8 @@ def _times_acceptance(r: NDArray, tau1: NDArray, g2: NDArray, t0: NDArray, t1: N
     # axes along which the points are constant but the couplings vary: reduce g^2 to its minimum
     axes = tuple(i for i, (p, q) in enumerate(zip(point, g2_full.shape, strict=True))
                  if p == 1 and q > 1)  # fmt: skip
-    g2_min = _min_over(g2_full, axes)
+    _, dead = _slowest_decay(tau1, _min_over(g2_full, axes), t0, t1)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        tau_max = tau1 / g2_min
-        inv_min = np.where(np.isfinite(tau_max), 1.0 / tau_max, 0.0)
-        dead = (t0 * inv_min > _EXP_UNDERFLOW) & ~np.isnan(t1)
         if not dead.any():
             return r * acceptance(tau1 / g2, t0, t1)
         zero = np.zeros(())
@@ -461,10 +471,8 @@ class RecastConstraint(Constraint):
             return G2Form(r1, everywhere, ~everywhere)
         tau1 = _lifetime(width1)
         t0, t1 = ref["t0"], ref["t1"]
+        inv_min, dead = _slowest_decay(tau1, g2_min, t0, t1)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            tau_max = tau1 / g2_min  # the same arithmetic as acceptance(tau1 / g2, t0, t1)
-            inv_min = np.where(np.isfinite(tau_max), 1.0 / tau_max, 0.0)
-            dead = (t0 * inv_min > _EXP_UNDERFLOW) & ~np.isnan(t1)
             span = np.where(np.isinf(t1), math.inf, t1 - t0)
             # tau1/g2_max > 0: 1/tau stays finite at every coupling (exp(-0 * inf) would be NaN)
             prompt = (t0 == 0.0) & (span * inv_min >= _EXP_SATURATED) & (tau1 / g2_max > 0.0)

@@ -31,7 +31,7 @@ from ..._validate import as_coupling, as_mass
 from ...constants import E_CHARGE, G_FERMI
 from ...couplings import Mixing
 from ...models import Model
-from ..base import Constraint, ConstraintInfo, PointForm
+from ..base import Constraint, ConstraintInfo, PointForm, _at_points
 from ..rate_shift import parabola_sides
 from ..solve import delta_chi2_critical, quadratic_exclusion_intervals, trim_intervals
 from .experiments import CCFR, CHARM2, TridentExperiment
@@ -58,6 +58,15 @@ def _moments(name: str, masses: tuple[float, ...]) -> tuple[NDArray, NDArray, ND
     j2 = np.sum(w_v * prop**2, axis=1)
     q2_x = np.exp(np.sum(w_v * prop * np.log(q2), axis=1) / j1)
     return 2.0 * gv * j1 / s_sm, j2 / s_sm, q2_x
+
+
+def _sigma_ratio_of(a1: NDArray, a2: NDArray, g: NDArray, x_nu: NDArray, x_mu: NDArray,
+                    e_eps: NDArray) -> NDArray[np.float64]:  # fmt: skip
+    """R = 1 + a_1 P + a_2 P^2, P = g_nu g_mu / (sqrt2 G_F), g_nu = g x_numu, g_mu = g x_mu - e eps."""
+    g_nu = np.asarray(g) * x_nu
+    g_mu = np.asarray(g) * x_mu - e_eps
+    p = g_nu * g_mu / (math.sqrt(2.0) * G_FERMI)
+    return np.asarray(1.0 + a1 * p + a2 * p * p, dtype=np.float64)
 
 
 class TridentConstraint(Constraint):
@@ -103,10 +112,7 @@ class TridentConstraint(Constraint):
     def _sigma_ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
         a1, a2, q2x = self._mass_moments(m)
         e_eps = E_CHARGE * np.real(np.asarray(mix.eps(model, g, -q2x)))
-        g_nu = g * model.charge("nu_mu")
-        g_mu = g * model.charge("mu") - e_eps
-        p = g_nu * g_mu / (math.sqrt(2.0) * G_FERMI)
-        return np.asarray(1.0 + a1 * p + a2 * p * p, dtype=np.float64)
+        return _sigma_ratio_of(a1, a2, g, model.charge("nu_mu"), model.charge("mu"), e_eps)
 
     def sigma_ratio(
         self,
@@ -127,8 +133,11 @@ class TridentConstraint(Constraint):
 
     def _ratio(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
         """r = (R - R_meas)^2 / (Delta chi^2_crit sigma^2): >= 1 excluded (95% CL, two-sided)."""
+        return self._r_of(self._sigma_ratio(m, g, model, mix))
+
+    def _r_of(self, big_r: NDArray) -> NDArray[np.float64]:
+        """r = (R - R_meas)^2 / (Delta chi^2_crit sigma^2)."""
         ex = self.experiment
-        big_r = self._sigma_ratio(m, g, model, mix)
         return np.asarray((big_r - ex.measured) ** 2 / (ex.error**2 * _DCHI2_CRIT), dtype=np.float64)
 
     def _point_form(self, m: NDArray, g2_min: NDArray, g2_max: NDArray, model: Model, mix: Mixing
@@ -140,7 +149,6 @@ class TridentConstraint(Constraint):
         :meth:`_ratio`'s arithmetic on the gathered inputs, bit for bit."""
         if type(self)._ratio is not TridentConstraint._ratio or not mix.proportional:
             return None
-        ex = self.experiment
         a1, a2, q2x = self._mass_moments(m)
         rho = np.asarray(mix.over_g(model, -q2x))
         x_nu, x_mu = model.charge("nu_mu"), model.charge("mu")
@@ -155,14 +163,11 @@ class TridentConstraint(Constraint):
         shape = np.shape(g2_max)
 
         def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
-            a1_i, a2_i, rho_i, nu_i, mu_i = (np.broadcast_to(v, shape)[..., 0][index][:, None]
+            a1_i, a2_i, rho_i, nu_i, mu_i = (_at_points(v, shape, index)
                                              for v in (a1, a2, rho, x_nu, x_mu))  # fmt: skip
             with np.errstate(over="ignore", invalid="ignore"):
-                e_eps = E_CHARGE * np.real(np.asarray(g * rho_i))
-                p = g * nu_i * (g * mu_i - e_eps) / norm
-                big_r = np.asarray(1.0 + a1_i * p + a2_i * p * p, dtype=np.float64)
-                return np.asarray((big_r - ex.measured) ** 2 / (ex.error**2 * _DCHI2_CRIT),
-                                  dtype=np.float64)  # fmt: skip
+                e_eps = E_CHARGE * np.real(np.asarray(g * rho_i))  # what mix.eps(...) gives
+                return self._r_of(_sigma_ratio_of(a1_i, a2_i, g, nu_i, mu_i, e_eps))
 
         return PointForm(below, above, ratio_at)
 
