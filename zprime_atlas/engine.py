@@ -241,6 +241,8 @@ class _ClosedForms:
             np.maximum(self.g2_max, self.g2[..., j : j + 1], out=self.g2_max)
         self.no_band = no_band[..., None]
         self.high: NDArray | None = None  # max r1 over the prompt searches, (N, M, K, 1)
+        self.blocked: NDArray[np.bool_] | None = None  # r >= 1 at every coupling, (N, M, K)
+        self.hit: NDArray[np.bool_] | None = None  # r >= 1 at a coupling, flat (N M K G)
 
     def summary(self, c: Constraint, where: slice | NDArray[np.int64], m: NDArray, x: Model,
                 compact: bool = False
@@ -292,13 +294,12 @@ class _ClosedForms:
         return count, low, rest
 
     def points(self, c: Constraint, where: slice | NDArray[np.int64], m: NDArray, x: Model,
-               g: NDArray, highest: NDArray
-               ) -> tuple[NDArray[np.uint8], NDArray, NDArray[np.intp]] | None:  # fmt: skip
+               g: NDArray) -> tuple[NDArray[np.uint8], NDArray, NDArray[np.intp]] | None:
         """(excluded count, a stand-in for the smallest r that is NaN exactly where r says nothing)
         of ``c`` at the masses ``where``, evaluating r only at the points its
         :class:`~zprime_atlas.constraints.base.PointForm` cannot decide for every coupling at once;
-        raises ``highest`` there. None where ``c`` has no point form. For compact summaries only
-        (they keep where a constraint is silent, not its smallest r)."""
+        marks the excluded couplings for :meth:`restrict`. None where ``c`` has no point form. For
+        compact summaries only (they keep where a constraint is silent, not its smallest r)."""
         lo, hi = self.g2_min[:, where], self.g2_max[:, where]
         form = c._point_form(m, lo, hi, x, self.mix)
         if form is None:
@@ -309,32 +310,34 @@ class _ClosedForms:
         above = np.broadcast_to(form.above, lo.shape)[..., 0] & ~nb
         count = np.where(above, np.uint8(n_g), np.uint8(0))
         low = np.where(below | above, 0.0, np.nan)  # r finite there: says something
-        # rows of the (model, mass, mixing) grid of the whole chunk, for highest and g
-        n_all, m_all, k_all = highest.shape[:3]
-        mass_index = np.arange(m_all)[where]
-
-        def rows(flat: NDArray[np.intp]) -> NDArray[np.intp]:
-            i, j, k = np.unravel_index(flat, below.shape)
-            return (i * m_all + mass_index[j]) * k_all + k
-
-        high_rows = highest.reshape(n_all * m_all * k_all, n_g)  # a view: highest is contiguous
-        hit = np.flatnonzero(above)
-        if hit.size:  # r >= 1 at every coupling: not allowed anywhere there
-            at = rows(hit)
-            high_rows[at] = np.fmax(high_rows[at], 1.0)
+        n_all, m_all, k_all = self.g2.shape[:3]
+        if self.blocked is None:
+            self.blocked = np.zeros((n_all, m_all, k_all), dtype=bool)
+        blocked = self.blocked[:, where]  # a view for a slice, a copy for indices (written back)
+        blocked |= above  # r >= 1 at every coupling: not allowed anywhere there
+        if not isinstance(where, slice):
+            self.blocked[:, where] = blocked
         todo = np.flatnonzero(~(below | above))
         if todo.size:
-            at = rows(todo)
+            # rows of the (model, mass, mixing) grid of the whole chunk, for g and the marks
+            if below.shape[1] == m_all:
+                at = todo
+            else:
+                i, j, k = np.unravel_index(todo, below.shape)
+                at = (i * m_all + np.arange(m_all)[where][j]) * k_all + k
             r = form.ratio_at(np.unravel_index(todo, below.shape),
                               np.take(g.reshape(-1, n_g), at, axis=0))  # fmt: skip
-            excluded = (r[:, 0] >= 1.0).astype(np.uint8)
+            excluded = r >= 1.0
             silent = np.isnan(r[:, 0])
             for j in range(1, n_g):
-                excluded += r[:, j] >= 1.0
                 silent &= np.isnan(r[:, j])
-            count.reshape(-1)[todo] = excluded
+            count.reshape(-1)[todo] = np.count_nonzero(excluded, axis=1)
             low.reshape(-1)[todo] = np.where(silent, np.nan, 0.0)
-            high_rows[at] = np.fmax(high_rows[at], r)
+            row, col = np.nonzero(excluded)
+            if row.size:
+                if self.hit is None:
+                    self.hit = np.zeros(self.g2.size, dtype=bool)
+                self.hit[at[row] * n_g + col] = True
         return count, low, np.zeros(0, dtype=np.intp)
 
     def raise_highest(self, highest: NDArray) -> None:
@@ -342,6 +345,15 @@ class _ClosedForms:
         if self.high is not None:
             with np.errstate(invalid="ignore", over="ignore"):
                 np.fmax(highest, self.high * self.g2, out=highest)
+
+    def restrict(self, allowed: NDArray[np.bool_]) -> None:
+        """Not allowed where :meth:`points` found r >= 1: at every coupling of a point, or at
+        single couplings (what raising the largest r there to r would give, without gathering
+        and scattering rows of it)."""
+        if self.blocked is not None:
+            allowed &= ~self.blocked[..., None]
+        if self.hit is not None:
+            allowed &= ~self.hit.reshape(allowed.shape)
 
 
 def _in_range(c: Constraint, masses: NDArray, m: NDArray, g: NDArray,
@@ -414,7 +426,7 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
                 where = slice(None) if sub[0] is None else sub[0]
                 summary = closed.summary(c, where, sub[1], x, spec.compact)
                 if summary is None and spec.compact:
-                    summary = closed.points(c, where, sub[1], x, g_eval, highest)
+                    summary = closed.points(c, where, sub[1], x, g_eval)
                 if summary is not None:
                     _fill(count, low, where, no_band, summary[0], summary[1])
                     rest = summary[2]
@@ -449,7 +461,10 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
                 out[f"min_ratio/{c.name}"] = low
     if closed is not None:
         closed.raise_highest(highest)
-    out["allowed"] = has_g & ~(highest >= 1.0)
+    allowed = has_g & ~(highest >= 1.0)
+    if closed is not None:
+        closed.restrict(allowed)
+    out["allowed"] = allowed
     return start, stop, out
 
 

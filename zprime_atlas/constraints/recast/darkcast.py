@@ -369,10 +369,10 @@ class RecastConstraint(Constraint):
         assert isinstance(self.data, RValueTable)
         if mix.proportional:
             # Rates and widths scale as g^2 and BRs do not depend on g: evaluate at g = 1.
-            couplings, widths = _couplings_and_widths(m, 1.0, model, mix)
+            couplings, widths, _ = _couplings_and_widths(m, 1.0, model, mix)
             g2 = np.asarray(g, dtype=np.float64) ** 2
         else:
-            couplings, widths = _couplings_and_widths(m, g, model, mix)
+            couplings, widths, _ = _couplings_and_widths(m, g, model, mix)
             g2 = np.ones(())
         prod: NDArray = np.zeros(())
         for k, w in ref["weights"].items():
@@ -410,15 +410,17 @@ class RecastConstraint(Constraint):
 
     def _prompt_signal_and_width(self, m, g, model, mix, ref) -> tuple[NDArray, NDArray]:
         """(r without the lifetime factor, total width of X) for couplings g."""
-        couplings, widths = _couplings_and_widths(m, g, model, mix)
+        couplings, widths, memo = _couplings_and_widths(m, g, model, mix)
         prod = 0.0
         for k, w in ref["weights"].items():
-            prod = prod + w * production_factor(k, couplings, m)
-        br = self._branching(widths)
+            factor = _derived(memo, ("production", k), lambda k=k: production_factor(k, couplings, m))
+            prod = prod + w * factor
+        br = _derived(memo, ("branching", type(self)._branching, self.meta.final_states),
+                      lambda: self._branching(widths))  # fmt: skip
         with np.errstate(divide="ignore", invalid="ignore"):
             r = prod * br / (ref["br"] * ref["e_ref"] * ref["g_lo"] ** 2)
         r = np.where(np.isnan(ref["g_lo"]), np.nan, r)
-        return r, decays.total_from_widths(widths)
+        return r, _derived(memo, ("total",), lambda: decays.total_from_widths(widths))
 
     @property
     def _lifetime_matters(self) -> bool:
@@ -579,7 +581,11 @@ def shared_evaluation() -> Iterator[None]:
         _SHARED.cache = previous
 
 
-def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict]:
+def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict, dict]:
+    """(effective couplings at q^2 = m^2, partial widths, a memo of quantities derived from them)
+    for couplings g; within :func:`shared_evaluation` the same inputs give the same three objects,
+    so quantities several recasts need (production factors, branching ratios, the total width)
+    are computed once (:func:`_derived`)."""
     cache: dict | None = getattr(_SHARED, "cache", None)
     key = None
     if cache is not None and isinstance(g, float):
@@ -589,12 +595,24 @@ def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict]:
         # array (a freed mass array's id taken by another of a different shape once returned the
         # wrong widths in a parallel survey); the identity check guards the rest
         if hit is not None and hit[0] is model and hit[1] is m and hit[2] is mix.value:
-            return hit[3], hit[4]
+            return hit[3], hit[4], hit[5]
     couplings = effective_couplings(model, g, eps=mix, q2=m * m, loop_scale=mix.loop_scale)
     widths = _with_pi_pi(decays.widths_from_couplings(couplings, m, model.m_dark), couplings, m)
+    memo: dict = {}
     if cache is not None and key is not None:
-        cache[key] = (model, m, mix.value, couplings, widths)
-    return couplings, widths
+        cache[key] = (model, m, mix.value, couplings, widths, memo)
+    return couplings, widths, memo
+
+
+def _derived(memo: dict, key: tuple, compute: Callable[[], NDArray]) -> NDArray:
+    """``compute()``, remembered in ``memo`` (of :func:`_couplings_and_widths`) under ``key``; read
+    only, since every recast of the chunk shares it. The same numbers as computing it again."""
+    value = memo.get(key)
+    if value is None:
+        value = np.asarray(compute())
+        value.flags.writeable = False
+        memo[key] = value
+    return value
 
 
 def _with_pi_pi(widths: dict[str, NDArray], couplings: dict, m: NDArray) -> dict[str, NDArray]:
