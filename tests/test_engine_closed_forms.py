@@ -88,7 +88,7 @@ def test_the_forms_are_used(monkeypatch) -> None:
     _run(True, **MIXINGS[0])
     need = {"babar_2014_visible", "kloe_2015_visible", "nucal_1991_dump", "na64_2019_invisible",
             "borexino", "ccfr_trident", "conusplus_2025", "xenonnt_2024_b8", "coherent_csi_2017",
-            "neff_bbn", "nsi_oscillation"}
+            "neff_bbn", "nsi_oscillation", "texono_2010_nue"}
     assert need - set(used) == set()
 
 
@@ -180,7 +180,7 @@ def test_a_survey_with_cancelled_muon_couplings_equals_the_full_evaluation(monke
 
 
 POINT_FORMS = ["borexino", "conusplus_2025", "xenonnt_2024_b8", "ccfr_trident", "charm2_trident",
-               "coherent_csi_2017", "neff_bbn", "nsi_oscillation"]
+               "coherent_csi_2017", "neff_bbn", "nsi_oscillation", "texono_2010_nue"]
 
 
 def _nsi_variant(**options):
@@ -220,6 +220,39 @@ def test_point_forms_against_r_on_a_fine_coupling_grid(name: str) -> None:
     assert above.any() or name == "neff_bbn"
     index = np.nonzero(~(below | above))
     assert np.array_equal(form.ratio_at(index, g[index]), r[index], equal_nan=True)
+
+
+def test_texono_point_form_sides() -> None:
+    """TEXONO's shift S = beta a g^2 (L_e: beta > 0; a = x_e - e eps/g flips sign with eps/g):
+    a band inside the destructive window [s_floor, d_lo] or above d_hi is excluded at every
+    coupling, one inside (d_lo, d_hi) allowed at every coupling, and one reaching below s_floor
+    (r NaN there) or across a threshold is left to r."""
+    from zprime_atlas.constants import E_CHARGE
+    from zprime_atlas.couplings import Mixing
+
+    c = constraints.get("texono_2010_nue")
+    x = model("L_e-L_mu")
+    m = np.full((1, 1, 1, 1), 0.1)
+    targets = np.array([0.5 * (c.d_lo + c.s_floor), 1.5 * c.s_floor, c.d_lo, 0.5 * c.d_lo,
+                        0.5 * c.d_hi, c.d_hi, 2.0 * c.d_hi])  # fmt: skip
+    over_g = np.where(targets < 0, 2.0 / E_CHARGE, 0.0).reshape(1, 1, -1, 1)  # a = -1 or +1
+    mix = Mixing.parse(0.0, over_g, None)
+    slope = c._beta(m, x) * c._p_coefficients(x, mix)[0]
+    g2 = targets.reshape(1, 1, -1, 1) / slope
+    form = c._point_form(m, g2 * 0.98, g2 * 1.02, x, mix)
+    assert form is not None
+    below = np.broadcast_to(form.below, g2.shape).ravel().tolist()
+    above = np.broadcast_to(form.above, g2.shape).ravel().tolist()
+    assert above == [True, False, False, False, False, False, True]
+    assert below == [False, False, False, True, True, False, False]
+    g = np.sqrt(g2 * np.linspace(0.98, 1.02, 9))
+    r = np.broadcast_to(c._ratio(m, g, x, mix), g.shape)[0, 0]
+    assert np.all(r[0] >= 1.0)
+    assert np.isnan(r[1]).any()
+    assert np.all(r[3] < 1.0)
+    for straddling in (r[2], r[5]):
+        assert (straddling >= 1.0).any()
+        assert (straddling < 1.0).any()
 
 
 def _chunk_model(flat):

@@ -47,7 +47,7 @@ from .._validate import as_coupling, as_mass
 from ..constants import G_FERMI, M_E, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
-from .base import Constraint, ConstraintInfo
+from .base import Constraint, ConstraintInfo, PointForm, _at_points
 from .rate_shift import electron_p_coefficients
 from .solve import _intervals_from_roots, delta_chi2_critical, quadratic_roots
 
@@ -162,6 +162,40 @@ class Texono2010NuE(Constraint):
             shift = self._shift(m, g, model, mix)
         r = self.delta_chi2(shift) / self.dchi2_crit
         return np.where(shift >= self.s_floor, r, np.nan)
+
+    def _point_form(self, m: NDArray, g2_min: NDArray, g2_max: NDArray, model: Model, mix: Mixing
+                    ) -> PointForm | None:  # fmt: skip
+        """eps proportional to g: the shift S = beta a g^2 is linear in g^2, so its range over a
+        point's couplings is spanned by the two ends. r < 1 at every coupling where the range lies
+        inside (d_lo, d_hi) (then also above s_floor < d_lo: r is finite); r >= 1 at every
+        coupling where it lies at or above d_hi, or inside [s_floor, d_lo]; each with a margin of
+        1e-9 of |S| + (d_hi - s_floor), far above rounding (~1e-16 of it). r at the other points is
+        :meth:`_ratio`'s arithmetic on the gathered coefficients, bit for bit."""
+        own = all(getattr(type(self), k) is getattr(Texono2010NuE, k)
+                  for k in ("_ratio", "_shift", "_p_coefficients", "_beta", "delta_chi2"))  # fmt: skip
+        if not own or not mix.proportional:
+            return None
+        a, b = self._p_coefficients(model, mix)
+        beta = self._beta(m, model)
+        with np.errstate(over="ignore", invalid="ignore"):
+            slope = beta * a
+            s_lo, s_hi = slope * g2_min, slope * g2_max
+            s_min, s_max = np.minimum(s_lo, s_hi), np.maximum(s_lo, s_hi)
+            margin = 1e-9 * (np.maximum(np.abs(s_lo), np.abs(s_hi)) + (self.d_hi - self.s_floor))
+            finite = np.isfinite(s_min) & np.isfinite(s_max)
+            below = finite & (s_min - margin > self.d_lo) & (s_max + margin < self.d_hi)
+            window = (s_max + margin <= self.d_lo) & (s_min - margin >= self.s_floor)
+            above = finite & ((s_min - margin >= self.d_hi) | window)
+        shape = np.shape(g2_max)
+
+        def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
+            a_i, beta_i = (_at_points(v, shape, index) for v in (a, beta))
+            with np.errstate(over="ignore", invalid="ignore"):
+                shift = np.asarray(beta_i * (a_i * g * g + b * g), dtype=np.float64)
+            r = self.delta_chi2(shift) / self.dchi2_crit
+            return np.where(shift >= self.s_floor, r, np.nan)
+
+        return PointForm(below, above, ratio_at)
 
     def _intervals(
         self, m: NDArray, model: Model, mix: Mixing
