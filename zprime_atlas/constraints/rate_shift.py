@@ -52,21 +52,30 @@ def parabola_sides(beta: ArrayLike, gamma: ArrayLike, a: ArrayLike, u_min: Array
     beta, gamma, a, lo, hi, spread = (np.asarray(v, dtype=np.float64)
                                       for v in (beta, gamma, a, u_min, u_max, a_spread))  # fmt: skip
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        widen = spread * hi
-        p0 = np.minimum(a * lo, a * hi) - widen
-        p1 = np.maximum(a * lo, a * hi) + widen
-        ends = (beta * p0 + gamma * p0 * p0, beta * p1 + gamma * p1 * p1)
-        s_min, s_max = np.minimum(*ends), np.maximum(*ends)
-        vertex = -beta / (2.0 * gamma)
-        inside = (vertex - p0) * (vertex - p1) < 0.0
-        at_vertex = -0.25 * beta * beta / gamma
-        s_min = np.where(inside, np.minimum(s_min, at_vertex), s_min)
-        s_max = np.where(inside, np.maximum(s_max, at_vertex), s_max)
+        p_lo, p_hi = a * lo, a * hi
+        p0, p1 = np.minimum(p_lo, p_hi), np.maximum(p_lo, p_hi)
+        if spread.ndim or spread != 0.0:
+            widen = spread * hi
+            p0, p1 = p0 - widen, p1 + widen
+        # s at the ends as p (beta + gamma p): within ~1e-16 of the terms, like any evaluation
+        s_min = p0 * (beta + gamma * p0)
+        s_max = p1 * (beta + gamma * p1)
+        s_min, s_max = np.minimum(s_min, s_max), np.maximum(s_min, s_max)
+        vertex = -beta / (2.0 * gamma)  # (models, masses): no mixing axis
+        inside = (vertex > p0) & (vertex < p1)
+        if inside.any():
+            at_vertex = np.broadcast_to(-0.25 * beta * beta / gamma, s_min.shape)
+            np.minimum(s_min, at_vertex, out=s_min, where=inside)
+            np.maximum(s_max, at_vertex, out=s_max, where=inside)
         big_p = np.maximum(np.abs(p0), np.abs(p1))
-        margin = 1e-9 * (np.abs(beta) * big_p + np.abs(gamma) * big_p * big_p + (d_hi - d_lo))
-        finite = np.isfinite(s_min) & np.isfinite(s_max) & np.isfinite(margin)
-        below = finite & (s_min - margin > d_lo) & (s_max + margin < d_hi)
-        above = finite & ((s_min - margin >= d_hi) | (s_max + margin <= d_lo))
+        margin = big_p * (np.abs(beta) + np.abs(gamma) * big_p)
+        margin += d_hi - d_lo
+        margin *= 1e-9
+        low_side, high_side = s_min - margin, s_max + margin
+        # NaN or overflow anywhere makes this non-finite: neither side holds
+        finite = np.isfinite(high_side - low_side)
+        below = (low_side > d_lo) & (high_side < d_hi)
+        above = finite & ((low_side >= d_hi) | (high_side <= d_lo))
     return below, above
 
 
