@@ -112,11 +112,15 @@ def test_table_agrees_with_the_direct_calculation() -> None:
 
 def test_shipped_solar_tables_equal_a_fresh_computation() -> None:
     # data/nsi/solar_chi2_tables.npz is derived data: the package uses it only when its fingerprint
-    # matches the inputs, and it must be what the code computes from them, bit for bit.
+    # matches the inputs, and it must be what the code computes from them. Bit for bit on the
+    # machine that wrote it; on another CPU numpy's vectorised transcendental functions may round
+    # differently (seen: 1.5e-10 relative, 2026-12-02), which is why the package ships the table
+    # (every machine then uses the same numbers); the test allows 1e-9 relative.
     for solutions in ("both", "LMA"):
         stored = nsi_module._stored_table(SolarChi2.fingerprint(NSI.inputs, solutions), solutions)
         assert stored is not None, f"the shipped {solutions} table does not match the inputs"
-        np.testing.assert_array_equal(stored, SolarChi2(NSI.inputs, solutions)._tabulate())
+        np.testing.assert_allclose(stored, SolarChi2(NSI.inputs, solutions)._tabulate(),
+                                   rtol=1e-9, atol=0.0)  # fmt: skip
 
 
 def test_other_inputs_do_not_use_the_shipped_table(tmp_path) -> None:
