@@ -323,8 +323,8 @@ class _ClosedForms:
             if below.shape[1] == m_all:
                 at = todo
             else:
-                i, j, k = np.unravel_index(todo, below.shape)
-                at = (i * m_all + np.arange(m_all)[where][j]) * k_all + k
+                i_n, i_m, i_k = np.unravel_index(todo, below.shape)
+                at = (i_n * m_all + np.arange(m_all)[where][i_m]) * k_all + i_k
             r = form.ratio_at(np.unravel_index(todo, below.shape),
                               np.take(g.reshape(-1, n_g), at, axis=0))  # fmt: skip
             excluded = r >= 1.0

@@ -70,6 +70,12 @@ T_MIN: float = 2e-3
 M_CONTACT_MIN_NUE: float = 0.032
 
 
+def _sin2_shift_of(beta: NDArray, a: NDArray, b: NDArray, g: NDArray) -> NDArray[np.float64]:
+    """Delta s2 = beta p with p = a g^2 + b g (arrays broadcast): :meth:`Texono2010NuE._shift` on
+    its coefficients, also at the gathered points of its point form."""
+    return np.asarray(beta * (a * g * g + b * g), dtype=np.float64)
+
+
 class Texono2010NuE(Constraint):
     """``texono_2010_nue``: TEXONO nubar_e e weak mixing angle vs the X shift (module docstring).
 
@@ -148,7 +154,7 @@ class Texono2010NuE(Constraint):
 
     def _shift(self, m: NDArray, g: NDArray, model: Model, mix: Mixing) -> NDArray[np.float64]:
         a, b = self._p_coefficients(model, mix)
-        return np.asarray(self._beta(m, model) * (a * g * g + b * g), dtype=np.float64)
+        return _sin2_shift_of(self._beta(m, model), a, b, g)
 
     def delta_chi2(self, shift: ArrayLike) -> NDArray[np.float64]:
         """[(s2_SM + shift - s2_m)^2 - (s2_SM - s2_m)^2] / sigma^2, clipped at 0."""
@@ -160,6 +166,10 @@ class Texono2010NuE(Constraint):
         """r = Delta chi^2 / Delta chi^2_crit; NaN where the shift is below the branch floor."""
         with np.errstate(over="ignore", invalid="ignore"):
             shift = self._shift(m, g, model, mix)
+        return self._ratio_of_shift(shift)
+
+    def _ratio_of_shift(self, shift: NDArray) -> NDArray[np.float64]:
+        """r = Delta chi^2(shift) / Delta chi^2_crit; NaN below the branch floor s_floor."""
         r = self.delta_chi2(shift) / self.dchi2_crit
         return np.where(shift >= self.s_floor, r, np.nan)
 
@@ -191,9 +201,8 @@ class Texono2010NuE(Constraint):
         def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
             a_i, beta_i = (_at_points(v, shape, index) for v in (a, beta))
             with np.errstate(over="ignore", invalid="ignore"):
-                shift = np.asarray(beta_i * (a_i * g * g + b * g), dtype=np.float64)
-            r = self.delta_chi2(shift) / self.dchi2_crit
-            return np.where(shift >= self.s_floor, r, np.nan)
+                shift = _sin2_shift_of(beta_i, a_i, b, g)
+            return self._ratio_of_shift(shift)
 
         return PointForm(below, above, ratio_at)
 

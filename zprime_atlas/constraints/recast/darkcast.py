@@ -50,6 +50,7 @@ import math
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -413,7 +414,7 @@ class RecastConstraint(Constraint):
         couplings, widths, memo = _couplings_and_widths(m, g, model, mix)
         prod = 0.0
         for k, w in ref["weights"].items():
-            factor = _derived(memo, ("production", k), lambda k=k: production_factor(k, couplings, m))
+            factor = _derived(memo, ("production", k), partial(production_factor, k, couplings, m))
             prod = prod + w * factor
         br = _derived(memo, ("branching", type(self)._branching, self.meta.final_states),
                       lambda: self._branching(widths))  # fmt: skip
