@@ -208,3 +208,37 @@ def test_constraints_default_is_the_cli_set() -> None:
     assert "xenonnt_2026_b8" not in catalogue.default_names()
     everything = engine.plan_scan(model("B-L"), [0.1], constraints="all")
     assert {"xenonnt_2026_b8", "coherent_lar_2020"} <= {c.name for c in everything.spec.constraints}
+
+
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_recasts_at_a_declared_mass_selection_equal_a_direct_evaluation(contiguous: bool) -> None:
+    """Inside the engine's shared evaluation a mass selection takes couplings, widths, production
+    factors, branching ratios and total widths from the whole mass axis, selected: r (and the
+    closed form's r1) at the selection is the direct evaluation's, bit for bit, for prompt,
+    window, displaced, invisible and r-value searches, a contiguous selection (a view) or not."""
+    from zprime_atlas.constraints.recast import shared_evaluation
+    from zprime_atlas.constraints.recast.darkcast import share_masses
+    from zprime_atlas.couplings import Mixing
+
+    rng = np.random.default_rng(3)
+    x = _chunk(alpha_r(rng.uniform(-3, 3, 4), rng.uniform(-2, 2, 4)))
+    m = np.geomspace(1e-3, 3.0, 40)[None, :, None, None]
+    where = slice(5, 31) if contiguous else np.array([1, 4, 9, 20, 21, 33, 39])
+    mix = Mixing.parse(0.0, (x.charge("e") - np.array([-0.4, 0.0, 0.3])[None, None, :, None])
+                       / E_CHARGE, None)  # fmt: skip
+    g = np.geomspace(1e-4, 1e-2, 5)[None, None, None, :]
+    names = ["babar_2014_visible", "kloe_2015_visible", "kloe_2016_pipi", "nucal_2019_dump",
+             "na64_2019_invisible", "lhcb_2019_displaced", "lhcb_2017_prompt"]  # fmt: skip
+    direct = {n: constraints.get(n)._ratio(m[:, where], g, x, mix) for n in names}
+    with shared_evaluation():
+        m_where = m[:, where]
+        share_masses(m_where, m, where)
+        constraints.get("ccfr_trident")._ratio(m, g, x, mix)  # something else first
+        for n in names:
+            c = constraints.get(n)
+            assert _same(np.asarray(c._ratio(m_where, g, x, mix)), direct[n]), n
+            form = c._g2_form(m_where, g[..., :1] ** 2, g[..., -1:] ** 2, x, mix)
+            if form is not None:
+                plain = c._g2_form.__func__(c, m[:, where], g[..., :1] ** 2, g[..., -1:] ** 2, x,
+                                            mix)  # fmt: skip
+                assert _same(np.broadcast_to(form.r1, plain.r1.shape), plain.r1), n

@@ -375,8 +375,19 @@ def _in_range(c: Constraint, masses: NDArray, m: NDArray, g: NDArray,
             slice(int(found[0]), int(found[-1]) + 1)
             if found[-1] - found[0] + 1 == found.size else found
         )  # fmt: skip
-        subsets[key] = (idx, m[:, idx], g[:, idx])
+        subsets[key] = _selection(idx, m, g)
     return subsets[key]
+
+
+def _selection(where: slice | NDArray[np.int64], m: NDArray, g: NDArray
+               ) -> tuple[slice | NDArray[np.int64], NDArray, NDArray]:  # fmt: skip
+    """(where, the masses there, the couplings there), the masses declared a selection of the
+    chunk's (recasts then select the couplings and widths of every mass, computed once)."""
+    from .constraints.recast.darkcast import share_masses  # loaded by the first scan, not import
+
+    m_where = m[:, where]
+    share_masses(m_where, m, where)
+    return where, m_where, g[:, where]
 
 
 def _fill(count: NDArray[np.uint8], low: NDArray[np.float32], where: slice | NDArray[np.int64],
@@ -437,7 +448,11 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
                 idx, r = _ratio_inside(c, spec.masses, m, g_eval, x, mix, shape4, subsets)
             else:  # the masses the closed forms left
                 idx = rest
-                r = np.broadcast_to(_ratio_of(c, m[:, rest], g_eval[:, rest], x, mix),
+                key = b"rest" + rest.tobytes()
+                if key not in subsets:
+                    subsets[key] = _selection(rest, m, g_eval)
+                _, m_rest, g_rest = subsets[key]
+                r = np.broadcast_to(_ratio_of(c, m_rest, g_rest, x, mix),
                                     (n, rest.size, n_k, n_g))  # fmt: skip
             where = slice(None) if idx is None else idx
             if spec.store == "ratio":

@@ -411,17 +411,18 @@ class RecastConstraint(Constraint):
 
     def _prompt_signal_and_width(self, m, g, model, mix, ref) -> tuple[NDArray, NDArray]:
         """(r without the lifetime factor, total width of X) for couplings g."""
-        couplings, widths, memo = _couplings_and_widths(m, g, model, mix)
+        couplings, widths, shared = _couplings_and_widths(m, g, model, mix)
+        at = (couplings, widths, m)
         prod = 0.0
         for k, w in ref["weights"].items():
-            factor = _derived(memo, ("production", k), partial(production_factor, k, couplings, m))
+            factor = _derived(shared, ("production", k), partial(_production, k), *at)
             prod = prod + w * factor
-        br = _derived(memo, ("branching", type(self)._branching, self.meta.final_states),
-                      lambda: self._branching(widths))  # fmt: skip
+        br = _derived(shared, ("branching", type(self)._branching, self.meta.final_states),
+                      lambda _c, w, _m: self._branching(w), *at)  # fmt: skip
         with np.errstate(divide="ignore", invalid="ignore"):
             r = prod * br / (ref["br"] * ref["e_ref"] * ref["g_lo"] ** 2)
         r = np.where(np.isnan(ref["g_lo"]), np.nan, r)
-        return r, _derived(memo, ("total",), lambda: decays.total_from_widths(widths))
+        return r, _derived(shared, ("total",), _total, *at)
 
     @property
     def _lifetime_matters(self) -> bool:
@@ -572,21 +573,60 @@ def shared_evaluation() -> Iterator[None]:
     The grid engine evaluates every recast on the same model chunk, masses and mixing; the
     effective couplings at q^2 = m^2 and the partial widths at g_X = 1 are then computed once.
     Keys are the identities of the input objects, so the cache is only valid inside the context;
-    it is private to the calling thread.
+    it is private to the calling thread. A mass array the engine declares a selection of another
+    (:func:`share_masses`) takes its quantities from those of the whole mass axis.
     """
-    previous = getattr(_SHARED, "cache", None)
-    _SHARED.cache = {}
+    previous = getattr(_SHARED, "cache", None), getattr(_SHARED, "selections", None)
+    _SHARED.cache, _SHARED.selections = {}, {}
     try:
         yield
     finally:
-        _SHARED.cache = previous
+        _SHARED.cache, _SHARED.selections = previous
 
 
-def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict, dict]:
-    """(effective couplings at q^2 = m^2, partial widths, a memo of quantities derived from them)
-    for couplings g; within :func:`shared_evaluation` the same inputs give the same three objects,
-    so quantities several recasts need (production factors, branching ratios, the total width)
-    are computed once (:func:`_derived`)."""
+def share_masses(m_selected: NDArray, m_all: NDArray, where: slice | NDArray[np.integer]) -> None:
+    """Declare, inside :func:`shared_evaluation`, that ``m_selected`` is ``m_all[:, where]`` (the
+    engine's 4-D mass arrays, masses on axis 1): couplings, widths and the quantities derived from
+    them at ``m_selected`` are then the whole axis's, selected (computed once per chunk for every
+    mass, not once per mass range of a constraint). Every one of them is elementwise in the mass,
+    so the selected numbers are the ones a direct evaluation gives, bit for bit. Outside the
+    context: nothing."""
+    selections: dict | None = getattr(_SHARED, "selections", None)
+    if selections is not None and m_selected is not m_all:
+        selections[id(m_selected)] = (m_selected, m_all, where)
+
+
+class _Shared:
+    """What recasts share at one (model, masses, mixing): couplings, widths, derived quantities
+    (:func:`_derived`); for a declared mass selection, the whole axis's (``parent``) and where."""
+
+    __slots__ = ("couplings", "m", "parent", "values", "where", "widths")
+
+    def __init__(self, couplings: dict, widths: dict, m: NDArray, parent: _Shared | None = None,
+                 where: slice | NDArray | None = None) -> None:  # fmt: skip
+        self.couplings, self.widths, self.m = couplings, widths, m
+        self.values: dict[tuple, NDArray] = {}
+        self.parent, self.where = parent, where
+
+
+def _select_masses(a: Any, where: slice | NDArray, n_masses: int) -> NDArray:
+    """``a`` (broadcasting against the engine's 4-D arrays) at the masses ``where`` of axis 1."""
+    a = np.asarray(a)
+    if a.ndim > 4:
+        raise ValueError(f"a shared recast quantity has {a.ndim} axes (at most 4 expected)")
+    full = a.reshape((1,) * (4 - a.ndim) + a.shape)
+    if full.shape[1] == 1:
+        return a  # the same at every mass
+    if full.shape[1] != n_masses:
+        raise ValueError(f"a shared recast quantity has {full.shape[1]} masses, not {n_masses}")
+    return full[:, where]
+
+
+def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict, _Shared | None]:
+    """(effective couplings at q^2 = m^2, partial widths, what recasts share of them) for
+    couplings g; within :func:`shared_evaluation` the same inputs give the same objects, so
+    quantities several recasts need (production factors, branching ratios, the total width)
+    are computed once (:func:`_derived`); outside it the third item is None."""
     cache: dict | None = getattr(_SHARED, "cache", None)
     key = None
     if cache is not None and isinstance(g, float):
@@ -596,24 +636,59 @@ def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict, dict]:
         # array (a freed mass array's id taken by another of a different shape once returned the
         # wrong widths in a parallel survey); the identity check guards the rest
         if hit is not None and hit[0] is model and hit[1] is m and hit[2] is mix.value:
-            return hit[3], hit[4], hit[5]
+            shared: _Shared = hit[3]
+            return shared.couplings, shared.widths, shared
+        selection = _SHARED.selections.get(id(m))
+        if selection is not None and selection[0] is m:
+            _, m_all, where = selection
+            _, _, parent = _couplings_and_widths(m_all, g, model, mix)
+            assert parent is not None
+            n_masses = m_all.shape[1]
+            shared = _Shared(
+                {k: _select_masses(v, where, n_masses) for k, v in parent.couplings.items()},
+                {k: _select_masses(v, where, n_masses) for k, v in parent.widths.items()},
+                m, parent, where,
+            )  # fmt: skip
+            cache[key] = (model, m, mix.value, shared)
+            return shared.couplings, shared.widths, shared
     couplings = effective_couplings(model, g, eps=mix, q2=m * m, loop_scale=mix.loop_scale)
     widths = _with_pi_pi(decays.widths_from_couplings(couplings, m, model.m_dark), couplings, m)
-    memo: dict = {}
-    if cache is not None and key is not None:
-        cache[key] = (model, m, mix.value, couplings, widths, memo)
-    return couplings, widths, memo
+    if cache is None or key is None:
+        return couplings, widths, None
+    shared = _Shared(couplings, widths, m)
+    cache[key] = (model, m, mix.value, shared)
+    return couplings, widths, shared
 
 
-def _derived(memo: dict, key: tuple, compute: Callable[[], NDArray]) -> NDArray:
-    """``compute()``, remembered in ``memo`` (of :func:`_couplings_and_widths`) under ``key``; read
-    only, since every recast of the chunk shares it. The same numbers as computing it again."""
-    value = memo.get(key)
+def _derived(shared: _Shared | None, key: tuple, compute: Callable[[dict, dict, Any], NDArray],
+             couplings: dict, widths: dict, m: NDArray) -> NDArray:  # fmt: skip
+    """``compute(couplings, widths, m)``; within :func:`shared_evaluation` (``shared`` of
+    :func:`_couplings_and_widths`, whose couplings and widths these are) remembered there under
+    ``key`` (read only: every recast of the chunk shares it), and for a mass selection the whole
+    axis's value, selected. The same numbers as computing it again (elementwise in m)."""
+    if shared is None:
+        return np.asarray(compute(couplings, widths, m))
+    value = shared.values.get(key)
     if value is None:
-        value = np.asarray(compute())
+        if shared.parent is not None:
+            assert shared.where is not None
+            with np.errstate(all="ignore"):  # masses outside the selection may be unphysical
+                parent = shared.parent
+                whole = _derived(parent, key, compute, parent.couplings, parent.widths, parent.m)
+            value = _select_masses(whole, shared.where, shared.parent.m.shape[1])
+        else:
+            value = np.asarray(compute(shared.couplings, shared.widths, shared.m))
         value.flags.writeable = False
-        memo[key] = value
+        shared.values[key] = value
     return value
+
+
+def _production(mechanism: str, couplings: dict, _widths: dict, m: NDArray) -> NDArray:
+    return production_factor(mechanism, couplings, m)
+
+
+def _total(_couplings: dict, widths: dict, _m: NDArray) -> NDArray:
+    return decays.total_from_widths(widths)
 
 
 def _with_pi_pi(widths: dict[str, NDArray], couplings: dict, m: NDArray) -> dict[str, NDArray]:
