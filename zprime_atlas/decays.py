@@ -456,7 +456,7 @@ def _widths(s: _Setup) -> dict[str, NDArray[np.float64]]:
     return {c: out[c] for c in CHANNELS}
 
 
-def _total(w: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
+def _total(w: Mapping[str, NDArray[np.float64]]) -> NDArray[np.float64]:
     total = w[_CHANNELS_IN_TOTAL[0]].copy()
     for channel in _CHANNELS_IN_TOTAL[1:]:
         total += w[channel]
@@ -477,7 +477,7 @@ def widths_from_couplings(
     return _widths(_setup_from_couplings(g, m, m_dark))
 
 
-def total_from_widths(w: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
+def total_from_widths(w: Mapping[str, NDArray[np.float64]]) -> NDArray[np.float64]:
     """Total width [GeV] from a :func:`widths` dict (e_e + mu_mu + tau_tau + nu_nu + hadrons + dark)."""
     return _total(w)
 

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -264,7 +264,7 @@ class RecastConstraint(Constraint):
             out[k] = np.where(np.isnan(f), np.nan, out[k])
         return out
 
-    def _branching(self, widths: dict[str, NDArray], states: tuple[str, ...] = ()) -> NDArray:
+    def _branching(self, widths: Mapping[str, NDArray], states: tuple[str, ...] = ()) -> NDArray:
         """BR into the final states; with ``states``, of the total over these channels only."""
         if self.meta.final_states == (INVISIBLE,):
             part = widths["invisible"]  # nu nubar plus any declared dark-sector width
@@ -602,11 +602,32 @@ class _Shared:
 
     __slots__ = ("couplings", "m", "parent", "values", "where", "widths")
 
-    def __init__(self, couplings: dict, widths: dict, m: NDArray, parent: _Shared | None = None,
+    def __init__(self, couplings: Mapping, widths: Mapping, m: NDArray, parent: _Shared | None = None,
                  where: slice | NDArray | None = None) -> None:  # fmt: skip
         self.couplings, self.widths, self.m = couplings, widths, m
         self.values: dict[tuple, NDArray] = {}
         self.parent, self.where = parent, where
+
+
+class _AtMasses(Mapping[str, NDArray]):
+    """The values of ``whole`` (a mapping of arrays over every mass) at the masses ``where``,
+    each selected when first read (a recast reads a few of the couplings and channels)."""
+
+    def __init__(self, whole: Mapping[str, Any], where: slice | NDArray, n_masses: int) -> None:
+        self._whole, self._where, self._n = whole, where, n_masses
+        self._done: dict[str, NDArray] = {}
+
+    def __getitem__(self, key: str) -> NDArray:
+        value = self._done.get(key)
+        if value is None:
+            value = self._done[key] = _select_masses(self._whole[key], self._where, self._n)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._whole)
+
+    def __len__(self) -> int:
+        return len(self._whole)
 
 
 def _select_masses(a: Any, where: slice | NDArray, n_masses: int) -> NDArray:
@@ -622,7 +643,7 @@ def _select_masses(a: Any, where: slice | NDArray, n_masses: int) -> NDArray:
     return full[:, where]
 
 
-def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict, _Shared | None]:
+def _couplings_and_widths(m, g, model, mix) -> tuple[Mapping, Mapping, _Shared | None]:
     """(effective couplings at q^2 = m^2, partial widths, what recasts share of them) for
     couplings g; within :func:`shared_evaluation` the same inputs give the same objects, so
     quantities several recasts need (production factors, branching ratios, the total width)
@@ -644,11 +665,8 @@ def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict, _Shared | None]
             _, _, parent = _couplings_and_widths(m_all, g, model, mix)
             assert parent is not None
             n_masses = m_all.shape[1]
-            shared = _Shared(
-                {k: _select_masses(v, where, n_masses) for k, v in parent.couplings.items()},
-                {k: _select_masses(v, where, n_masses) for k, v in parent.widths.items()},
-                m, parent, where,
-            )  # fmt: skip
+            shared = _Shared(_AtMasses(parent.couplings, where, n_masses),
+                             _AtMasses(parent.widths, where, n_masses), m, parent, where)  # fmt: skip
             cache[key] = (model, m, mix.value, shared)
             return shared.couplings, shared.widths, shared
     couplings = effective_couplings(model, g, eps=mix, q2=m * m, loop_scale=mix.loop_scale)
@@ -660,8 +678,8 @@ def _couplings_and_widths(m, g, model, mix) -> tuple[dict, dict, _Shared | None]
     return couplings, widths, shared
 
 
-def _derived(shared: _Shared | None, key: tuple, compute: Callable[[dict, dict, Any], NDArray],
-             couplings: dict, widths: dict, m: NDArray) -> NDArray:  # fmt: skip
+def _derived(shared: _Shared | None, key: tuple, compute: Callable[[Any, Any, Any], NDArray],
+             couplings: Mapping, widths: Mapping, m: NDArray) -> NDArray:  # fmt: skip
     """``compute(couplings, widths, m)``; within :func:`shared_evaluation` (``shared`` of
     :func:`_couplings_and_widths`, whose couplings and widths these are) remembered there under
     ``key`` (read only: every recast of the chunk shares it), and for a mass selection the whole
@@ -705,7 +723,7 @@ def _with_pi_pi(widths: dict[str, NDArray], couplings: dict, m: NDArray) -> dict
     return out
 
 
-def _restricted_total(widths: dict[str, NDArray], states: tuple[str, ...]) -> NDArray:
+def _restricted_total(widths: Mapping[str, NDArray], states: tuple[str, ...]) -> NDArray:
     """Total width, or the sum over ``states`` when the reference assumes only these channels."""
     if not states:
         return decays.total_from_widths(widths)
