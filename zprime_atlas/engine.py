@@ -390,12 +390,17 @@ def _selection(where: slice | NDArray[np.int64], m: NDArray, g: NDArray
     return where, m_where, g[:, where]
 
 
-def _fill(count: NDArray[np.uint8], low: NDArray[np.float32], where: slice | NDArray[np.int64],
+def _fill(count: NDArray[np.uint8], low: NDArray, where: slice | NDArray[np.int64],
           no_band: NDArray[np.bool_], count_sub: NDArray, low_sub: NDArray) -> None:  # fmt: skip
     """Store one constraint's excluded counts and smallest r at the masses ``where`` (no band: 0
-    and NaN)."""
+    and NaN). A boolean ``low`` (N x M, a compact summary) keeps instead whether the constraint
+    says something at some mixing of a (model, mass): some smallest r there is not NaN, what
+    ``~all(isnan(low), axis=-1)`` of the float32 array gives (conversion keeps NaN and makes none)."""
     nb = no_band[:, where]
     count[:, where] = np.where(nb, 0, count_sub)
+    if low.dtype == np.bool_:
+        low[:, where] = np.any(~(nb | np.isnan(low_sub)), axis=-1)
+        return
     with np.errstate(invalid="ignore", over="ignore"):
         low[:, where] = np.where(nb, np.float32(np.nan), low_sub.astype(np.float32))
 
@@ -428,7 +433,9 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
               if spec.store != "ratio" and parsed.proportional else None)  # fmt: skip
     for c in spec.constraints:
         count = np.zeros(shape4[:3], dtype=np.uint8)
-        low = np.full(shape4[:3], np.nan, dtype=np.float32)
+        # a compact summary keeps where the constraint says something, not its smallest r
+        low = (np.zeros(shape4[:2], dtype=bool) if spec.compact
+               else np.full(shape4[:3], np.nan, dtype=np.float32))  # fmt: skip
         summary = None
         rest: NDArray[np.intp] | None = None  # all masses in range: None
         if closed is not None and type(c).ratio is Constraint.ratio:
@@ -471,7 +478,7 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
         if spec.store != "ratio":
             out[f"excluded_count/{c.name}"] = count
             if spec.compact:
-                out[f"silent/{c.name}"] = np.all(np.isnan(low), axis=-1).astype(np.uint8)
+                out[f"silent/{c.name}"] = (~low).view(np.uint8)
             else:
                 out[f"min_ratio/{c.name}"] = low
     if closed is not None:
