@@ -185,16 +185,24 @@ def test_chunks_sent_to_workers_give_the_same_numbers() -> None:
     """A chunk evaluated from a pickled specification (what a loky or dask worker receives) equals
     the chunk evaluated in place. The recasts' per-chunk cache is keyed by object identities; it
     once returned the widths of a freed mass array whose id a new one took (a shape error in the
-    default parallel survey, or, had the shapes agreed, wrong numbers)."""
+    default parallel survey, or, had the shapes agreed, wrong numbers). The constraints travel as
+    the engine ships them (:class:`engine._Shipped`): unpickled once, the same objects for every
+    later chunk, their caches kept from chunk to chunk."""
     import pickle
+    from dataclasses import replace
 
     from zprime_atlas.models import enumerate_models
 
     plan = engine.plan_scan(enumerate_models(10), np.geomspace(1e-3, 1, 200), xi=engine.default_xi(),
                             gm2="2021", kind="survey", store="summary",
                             constraints=catalogue.default_names())  # fmt: skip
+    shipped = replace(plan.spec, constraints=engine._Shipped(plan.spec.constraints))
+    received = []
     for start, stop in plan.bounds[:4]:
-        sent = pickle.loads(pickle.dumps(engine._sliced(plan.spec, start, stop)))
+        sent = pickle.loads(pickle.dumps(engine._sliced(shipped, start, stop)))
+        received.append(sent.constraints)
+        assert sent.constraints[0] is not plan.spec.constraints[0]  # a copy, as in a worker
+        assert sent.constraints is received[0]  # unpickled once
         _, _, remote = engine._evaluate_chunk(sent, 0, stop - start)
         _, _, local = engine._evaluate_chunk(plan.spec, start, stop)
         assert remote.keys() == local.keys()

@@ -137,6 +137,44 @@ def _sliced(spec: _Spec, start: int, stop: int) -> _Spec:
     )
 
 
+class _Shipped(list):
+    """The scan's constraints as sent to worker processes: pickled once per scan (not once per
+    chunk), and unpickled once per worker (:func:`_received`), so that a worker's constraints keep
+    what they computed for earlier chunks (e.g. a recast's reference quantities per mass, the
+    same for every chunk) instead of arriving new with every chunk. The same objects' state as
+    pickling each chunk's: only how often it is unpickled changes."""
+
+    _payload: tuple[str, bytes] | None = None
+
+    def __reduce__(self) -> tuple[Any, tuple[str, bytes]]:
+        if self._payload is None:
+            import hashlib
+            import pickle
+
+            data = pickle.dumps(list(self), protocol=pickle.HIGHEST_PROTOCOL)
+            self._payload = (hashlib.sha256(data).hexdigest(), data)
+        return _received, self._payload
+
+
+#: constraint sets a worker process has received, by the sha256 of their pickle (a few kept)
+_RECEIVED: dict[str, list[Constraint]] = {}
+_RECEIVED_KEPT = 2
+
+
+def _received(digest: str, data: bytes) -> list[Constraint]:
+    """In a worker: the constraints of ``data`` (a pickle), unpickled the first time its digest is
+    seen and the same objects after that."""
+    found = _RECEIVED.pop(digest, None)
+    if found is None:
+        import pickle
+
+        found = pickle.loads(data)
+    _RECEIVED[digest] = found  # most recently used last
+    while len(_RECEIVED) > _RECEIVED_KEPT:
+        del _RECEIVED[next(iter(_RECEIVED))]
+    return found
+
+
 def _evaluate_sliced(spec: _Spec, start: int, stop: int, parent: int | None = None
                      ) -> tuple[int, int, dict[str, NDArray]]:  # fmt: skip
     if parent is not None and os.getpid() != parent:
@@ -917,9 +955,11 @@ def _run(spec, todo, bounds, n_jobs, backend, sink, progress) -> None:
 
             parent = os.getpid() if backend == "loky" else None  # worker processes watch us
 
+            shipped = replace(spec, constraints=_Shipped(spec.constraints))
+
             def tasks(bounds_: list[tuple[int, int]]):
                 return (
-                    delayed(_evaluate_sliced)(_sliced(spec, start, stop), start, stop, parent)
+                    delayed(_evaluate_sliced)(_sliced(shipped, start, stop), start, stop, parent)
                     for start, stop in bounds_
                 )
 
