@@ -250,3 +250,14 @@ def test_recasts_at_a_declared_mass_selection_equal_a_direct_evaluation(contiguo
                 plain = c._g2_form.__func__(c, m[:, where], g[..., :1] ** 2, g[..., -1:] ** 2, x,
                                             mix)  # fmt: skip
                 assert _same(np.broadcast_to(form.r1, plain.r1.shape), plain.r1), n
+
+
+@pytest.mark.parametrize(("shape", "dtype"), [((3, 5), np.uint8), ((700, 50, 128), np.uint8),
+                                              ((40, 30, 64, 9), bool), ((600, 9000), np.float32)])
+def test_large_zeros_are_writable_zeros_of_the_shape_and_type(shape, dtype) -> None:
+    """The engine's result arrays (2 MiB pages where the system gives them) are np.zeros."""
+    a = _memory.large_zeros(shape, dtype)
+    assert a.shape == shape and a.dtype == np.dtype(dtype) and a.flags.writeable
+    assert a.flags.c_contiguous and not a.any()
+    a[-1] = 1
+    assert a.reshape(-1)[-1] == 1 and np.count_nonzero(a) == math.prod(shape[1:])

@@ -18,12 +18,18 @@ they exist only to evaluate chunks.
 from __future__ import annotations
 
 import ctypes
+import math
+import mmap
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-__all__ = ["keep_freed_memory", "keep_freed_memory_for_good"]
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["keep_freed_memory", "keep_freed_memory_for_good", "large_zeros"]
 
 # mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD = -1
@@ -92,3 +98,30 @@ def keep_freed_memory_for_good() -> None:
         if not _FOR_GOOD:
             _set(libc, _SCAN_MMAP_THRESHOLD, _SCAN_TRIM_THRESHOLD)
             _FOR_GOOD = True
+
+
+#: Arrays from this size on are mapped with a request for 2 MiB pages (:func:`large_zeros`).
+_LARGE_BYTES = 4 << 20
+
+
+def large_zeros(shape: tuple[int, ...], dtype: Any) -> NDArray:
+    """``np.zeros(shape, dtype)``, for a large result array: on Linux its own anonymous mapping with
+    ``MADV_HUGEPAGE``, so that the kernel may back it with 2 MiB pages. Its first write then faults
+    in a 2 MiB page at a time instead of 4 KiB: measured here (2-core KVM machine, transparent huge
+    pages on "madvise"), writing 200 MB into fresh ``np.zeros`` memory took 0.49-0.68 s, into such a
+    mapping 0.025 s, and a scan writes every result array once (the survey's are 0.7 GB). The
+    contents are the same zeros; elsewhere, or below 4 MiB, this is ``np.zeros``."""
+    dtype = np.dtype(dtype)
+    count = math.prod(shape)
+    nbytes = count * dtype.itemsize
+    advice = getattr(mmap, "MADV_HUGEPAGE", None)
+    private = getattr(mmap, "MAP_PRIVATE", None)
+    anonymous = getattr(mmap, "MAP_ANONYMOUS", None)
+    if nbytes < _LARGE_BYTES or advice is None or private is None or anonymous is None:
+        return np.zeros(shape, dtype)
+    try:
+        buffer = mmap.mmap(-1, nbytes, flags=private | anonymous)
+        buffer.madvise(advice)
+    except OSError:  # no such advice here (a kernel without transparent huge pages)
+        return np.zeros(shape, dtype)
+    return np.frombuffer(buffer, dtype=dtype, count=count).reshape(shape)

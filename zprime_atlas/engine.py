@@ -45,7 +45,7 @@ from . import catalogue
 from . import constraints as _registry
 from . import gm2 as _gm2
 from . import store as _store
-from ._memory import keep_freed_memory, keep_freed_memory_for_good
+from ._memory import keep_freed_memory, keep_freed_memory_for_good, large_zeros
 from ._validate import as_coupling, as_mass
 from .constants import E_CHARGE, FERMIONS
 from .constraints.base import Constraint
@@ -1014,25 +1014,26 @@ class _Memory:
         self.spec = spec
         self.compact = compact and spec.store != "ratio"
         n, m, k, g = spec.shape
+        # each written once, chunk by chunk: 2 MiB pages where the system gives them (_memory)
         self.arrays: dict[str, NDArray] = {
-            "g_low": np.full((n, m, k), np.nan),
-            "g_high": np.full((n, m, k), np.nan),
-            "allowed": np.zeros((n, m, k, g), dtype=bool),
+            "g_low": _nan_array((n, m, k), np.float64),
+            "g_high": _nan_array((n, m, k), np.float64),
+            "allowed": large_zeros((n, m, k, g), bool),
         }
         for c in spec.constraints:
             if spec.store == "ratio":
-                self.arrays[f"ratio/{c.name}"] = np.full((n, m, k, g), np.nan, dtype=np.float32)
+                self.arrays[f"ratio/{c.name}"] = _nan_array((n, m, k, g), np.float32)
             else:
-                self.arrays[f"excluded_count/{c.name}"] = np.zeros((n, m, k), dtype=np.uint8)
+                self.arrays[f"excluded_count/{c.name}"] = large_zeros((n, m, k), np.uint8)
                 if self.compact:
                     self.arrays[f"silent/{c.name}"] = np.ones((n, m), dtype=np.uint8)
                 else:
-                    self.arrays[f"min_ratio/{c.name}"] = np.full((n, m, k), np.nan, dtype=np.float32)
+                    self.arrays[f"min_ratio/{c.name}"] = _nan_array((n, m, k), np.float32)
 
     def write(self, index: int, start: int, stop: int, res: dict[str, NDArray]) -> None:
         for key, value in res.items():
             if (key == "allowed" or key.startswith("excluded_count/")) and not value.any():
-                # the array starts as zeros (np.zeros: pages the system maps on first write) and
+                # the array starts as zeros (large_zeros: pages the system maps on first write) and
                 # each chunk is written once: a constraint silent at every mass of the scan then
                 # costs no memory (first touch is most of a large scan's system time here)
                 continue
@@ -1059,6 +1060,12 @@ class _Memory:
             g_high=a["g_high"], allowed=a["allowed"], results=results,
             constraint_names=[c.name for c in spec.constraints], attrs=attrs,
         )  # fmt: skip
+
+
+def _nan_array(shape: tuple[int, ...], dtype: Any) -> NDArray:
+    out = large_zeros(shape, dtype)
+    out.fill(np.nan)
+    return out
 
 
 # -- the model survey --------------------------------------------------------------------------------
