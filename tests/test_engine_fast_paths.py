@@ -257,7 +257,11 @@ def test_recasts_at_a_declared_mass_selection_equal_a_direct_evaluation(contiguo
 def test_large_zeros_are_writable_zeros_of_the_shape_and_type(shape, dtype) -> None:
     """The engine's result arrays (2 MiB pages where the system gives them) are np.zeros."""
     a = _memory.large_zeros(shape, dtype)
-    assert a.shape == shape and a.dtype == np.dtype(dtype) and a.flags.writeable
-    assert a.flags.c_contiguous and not a.any()
+    assert a.shape == shape
+    assert a.dtype == np.dtype(dtype)
+    assert a.flags.writeable
+    assert a.flags.c_contiguous
+    assert not a.any()
     a[-1] = 1
-    assert a.reshape(-1)[-1] == 1 and np.count_nonzero(a) == math.prod(shape[1:])
+    assert a.reshape(-1)[-1] == 1
+    assert np.count_nonzero(a) == math.prod(shape[1:])
