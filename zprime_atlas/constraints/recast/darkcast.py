@@ -667,15 +667,17 @@ def _couplings_and_widths(m, g, model, mix) -> tuple[Mapping, Mapping, _Shared |
             n_masses = m_all.shape[1]
             shared = _Shared(_AtMasses(parent.couplings, where, n_masses),
                              _AtMasses(parent.widths, where, n_masses), m, parent, where)  # fmt: skip
-            cache[key] = (model, m, mix.value, shared)
-            return shared.couplings, shared.widths, shared
+        else:
+            shared = _Shared(*_computed_couplings_and_widths(m, g, model, mix), m)
+        cache[key] = (model, m, mix.value, shared)
+        return shared.couplings, shared.widths, shared
+    return (*_computed_couplings_and_widths(m, g, model, mix), None)
+
+
+def _computed_couplings_and_widths(m, g, model, mix) -> tuple[dict, dict]:
     couplings = effective_couplings(model, g, eps=mix, q2=m * m, loop_scale=mix.loop_scale)
-    widths = _with_pi_pi(decays.widths_from_couplings(couplings, m, model.m_dark), couplings, m)
-    if cache is None or key is None:
-        return couplings, widths, None
-    shared = _Shared(couplings, widths, m)
-    cache[key] = (model, m, mix.value, shared)
-    return couplings, widths, shared
+    return couplings, _with_pi_pi(decays.widths_from_couplings(couplings, m, model.m_dark),
+                                  couplings, m)  # fmt: skip
 
 
 def _derived(shared: _Shared | None, key: tuple, compute: Callable[[Any, Any, Any], NDArray],
@@ -701,11 +703,11 @@ def _derived(shared: _Shared | None, key: tuple, compute: Callable[[Any, Any, An
     return value
 
 
-def _production(mechanism: str, couplings: dict, _widths: dict, m: NDArray) -> NDArray:
+def _production(mechanism: str, couplings: Mapping, _widths: Mapping, m: NDArray) -> NDArray:
     return production_factor(mechanism, couplings, m)
 
 
-def _total(_couplings: dict, widths: dict, _m: NDArray) -> NDArray:
+def _total(_couplings: Mapping, widths: Mapping, _m: NDArray) -> NDArray:
     return decays.total_from_widths(widths)
 
 
