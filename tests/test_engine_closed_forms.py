@@ -26,9 +26,10 @@ def _family(n: int = 14):
 def _no_forms(monkeypatch) -> None:
     monkeypatch.setattr(Constraint, "_g2_form", lambda self, *a: None)
     monkeypatch.setattr(Constraint, "_point_form", lambda self, *a: None)
+    monkeypatch.setattr(Constraint, "_lifetime_form", lambda self, *a: None)
     classes = {k for n in catalogue.default_names() for k in type(constraints.get(n)).__mro__}
     for cls in classes:
-        for hook in ("_g2_form", "_point_form"):
+        for hook in ("_g2_form", "_point_form", "_lifetime_form"):
             if hook in vars(cls):
                 monkeypatch.setattr(cls, hook, lambda self, *a: None)
 

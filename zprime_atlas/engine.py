@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import catalogue
+from . import _kernels, catalogue
 from . import constraints as _registry
 from . import gm2 as _gm2
 from . import store as _store
@@ -291,6 +291,10 @@ class _ClosedForms:
         None when no mass has a closed form at every point or ``c`` has none. ``compact``: only
         counts and silence are wanted, so points where r < 1 at every coupling (``below``) count 0
         like dead ones (their smallest r here is then only a finite stand-in)."""
+        if _kernels.enabled(self.g2.size // self.g2.shape[-1]):
+            compiled = self._compiled_summary(c, where, m, x, compact)
+            if compiled is not NotImplemented:
+                return compiled
         g2, lo, hi = self.g2[:, where], self.g2_min[:, where], self.g2_max[:, where]
         form = c._g2_form(m, lo, hi, x, self.mix)
         if form is None:
@@ -330,6 +334,33 @@ class _ClosedForms:
         if not isinstance(where, slice):
             self.high[:, where] = part
         return count, low, rest
+
+    def _compiled_summary(self, c: Constraint, where: slice | NDArray[np.int64], m: NDArray,
+                          x: Model, compact: bool) -> Any:  # fmt: skip
+        """:meth:`summary` by the compiled kernel (:func:`zprime_atlas._kernels.recast_summary`)
+        for a constraint with a :class:`~zprime_atlas.constraints.base.LifetimeForm`, the same
+        numbers in one pass; NotImplemented when ``c`` has none (the numpy path then runs)."""
+        form = c._lifetime_form(m, x, self.mix)
+        if form is None:
+            return NotImplemented
+        n, n_m, n_k = self.g2.shape[:3]
+        index = np.arange(n_m)[where]
+        ms = index.size
+        r1 = np.broadcast_to(form.r1, (n, ms, n_k, 1))[..., 0]
+        tau1 = None if form.tau1 is None else np.broadcast_to(form.tau1, (n, ms, n_k, 1))[..., 0]
+        t0 = np.ascontiguousarray(np.broadcast_to(form.t0, (1, ms, 1, 1)).reshape(ms), np.float64)
+        t1 = np.ascontiguousarray(np.broadcast_to(form.t1, (1, ms, 1, 1)).reshape(ms), np.float64)
+        if self.high is None:
+            self.high = np.full(self.g2_min.shape, np.nan)
+        count, low, alive = _kernels.recast_summary(
+            r1, tau1, t0, t1, index, self.g2, self.g2_min[..., 0], self.g2_max[..., 0],
+            self.no_band[..., 0], self.high[..., 0], compact,
+        )
+        if alive.all():
+            # like the numpy path: r at every coupling of every mass (the prompt points' r1 now in
+            # the largest r is what that evaluation adds there too: nothing changes)
+            return None
+        return count, low, index[alive]
 
     def points(self, c: Constraint, where: slice | NDArray[np.int64], m: NDArray, x: Model,
                g: NDArray) -> tuple[NDArray[np.uint8], NDArray, NDArray[np.intp]] | None:

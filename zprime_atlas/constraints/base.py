@@ -18,6 +18,8 @@ only, on validated arrays (masses in GeV):
 - ``_intervals(m, model, mix)``: the excluded g_X intervals, and/or ``_limit(m, model, mix)``: the
   smallest excluded g_X (each defaults to the other);
 - optionally ``_g2_form(m, g2_min, g2_max, model, mix)``: r in closed form in g (:class:`G2Form`),
+  with, where r = r1 g^2 E(tau1/g^2), ``_lifetime_form(m, model, mix)`` (:class:`LifetimeForm`:
+  the numbers that form is built from, which the engine's compiled kernel starts from),
   and ``_point_form(...)``: the points where r < 1 at every coupling, and r at the others
   (:class:`PointForm`); the grid engine uses them to count excluded couplings without evaluating r
   at every coupling of every point.
@@ -47,6 +49,7 @@ __all__ = [
     "Constraint",
     "ConstraintInfo",
     "G2Form",
+    "LifetimeForm",
     "PointForm",
     "bisect_log",
     "intervals_by_scan",
@@ -96,6 +99,24 @@ class G2Form:
     #: points where r is finite and < 1 at every coupling (guaranteed with a margin far above
     #: rounding), though not in closed form: enough for a compact summary (counts and silence)
     below: NDArray[np.bool_] | None = None
+
+
+@dataclass(frozen=True)
+class LifetimeForm:
+    """r(g) = r1 g^2 E(tau1 / g^2; t0, t1) of a search with eps proportional to g_X, as
+    :meth:`Constraint._lifetime_form` returns it: rates scale as g^2, the lifetime as 1/g^2, and
+    E = exp(-t0/tau) - exp(-t1/tau) is the fraction of decays inside the window [t0, t1] (s).
+
+    ``r1`` per point (model, mass, mixing; coupling axis of length 1), ``tau1`` the lifetime at
+    g = 1 (s) per point, or None for a search without lifetime cut (E = 1); ``t0``, ``t1`` per mass.
+    The engine's compiled summary (:mod:`zprime_atlas._kernels`) starts from these numbers; the
+    :class:`G2Form` built from them is its numpy reference.
+    """
+
+    r1: NDArray[np.float64]
+    tau1: NDArray[np.float64] | None
+    t0: NDArray[np.float64]
+    t1: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -274,6 +295,13 @@ class Constraint(ABC):
         """r in closed form in g at validated masses (:class:`G2Form`), valid for every coupling
         with ``g2_min <= g**2 <= g2_max`` (per point, coupling axis of length 1); None when there is
         none (the default): the engine then evaluates :meth:`_ratio` at every coupling."""
+        return None
+
+    def _lifetime_form(
+        self, m: NDArray[np.float64], model: Model, mix: Mixing
+    ) -> LifetimeForm | None:
+        """r = r1 g^2 E(tau1/g^2; t0, t1) at validated masses (:class:`LifetimeForm`), the numbers
+        :meth:`_g2_form` is built from; None (the default) when r is not of this form."""
         return None
 
     def _point_form(

@@ -63,7 +63,7 @@ from ...couplings import Mixing, effective_couplings
 from ...models import Model
 from ...models import model as named_model
 from .._memo import remembered
-from ..base import Constraint, ConstraintInfo, G2Form
+from ..base import Constraint, ConstraintInfo, G2Form, LifetimeForm
 from ..solve import bisect_log, intervals_by_scan
 from .production import production_factor
 from .schema import INVISIBLE, RecastFileError, RecastMetadata
@@ -457,13 +457,9 @@ class RecastConstraint(Constraint):
         shape = np.broadcast_shapes(r.shape, model.shape, m.shape, g.shape)
         return r if r.shape == shape else np.broadcast_to(r, shape).copy()
 
-    def _g2_form(self, m: NDArray, g2_min: NDArray, g2_max: NDArray, model: Model, mix: Mixing
-                 ) -> G2Form | None:  # fmt: skip
-        """With eps proportional to g, r = r1 g^2 E(tau1 / g^2) (:meth:`_ratio`): prompt where the
-        decay probability E is 1.0 exactly at every coupling of the point (no lifetime cut, or a
-        window [0, t1] with t1/tau >= 40 already at the smallest coupling: 1 - e^-40 rounds to 1.0),
-        dead where it underflows to 0.0 at every coupling (:func:`_times_acceptance`). Both
-        monotonic in g^2: what holds at ``g2_min`` holds at every larger coupling."""
+    def _lifetime_form(self, m: NDArray, model: Model, mix: Mixing) -> LifetimeForm | None:
+        """With eps proportional to g, r = r1 g^2 E(tau1 / g^2; t0, t1) (:meth:`_ratio`): r1, the
+        lifetime tau1 at g = 1 (None: no lifetime cut, E = 1) and the decay window per mass."""
         if isinstance(self.data, RValueTable) or not mix.proportional \
                 or type(self)._ratio is not RecastConstraint._ratio:  # a subclass's own r: no form
             return None
@@ -471,10 +467,24 @@ class RecastConstraint(Constraint):
         r1, width1 = self._prompt_signal_and_width(m, 1.0, model, mix, ref)
         r1 = np.asarray(r1, dtype=np.float64)
         if not self._lifetime_matters:
+            return LifetimeForm(r1, None, np.zeros(()), np.zeros(()))
+        return LifetimeForm(r1, _lifetime(width1), ref["t0"], ref["t1"])
+
+    def _g2_form(self, m: NDArray, g2_min: NDArray, g2_max: NDArray, model: Model, mix: Mixing
+                 ) -> G2Form | None:  # fmt: skip
+        """With eps proportional to g, r = r1 g^2 E(tau1/g^2) (:meth:`_lifetime_form`): prompt where
+        the decay probability E is 1.0 exactly at every coupling of the point (no lifetime cut, or a
+        window [0, t1] with t1/tau >= 40 already at the smallest coupling: 1 - e^-40 rounds to 1.0),
+        dead where it underflows to 0.0 at every coupling (:func:`_times_acceptance`). Both
+        monotonic in g^2: what holds at ``g2_min`` holds at every larger coupling."""
+        form = self._lifetime_form(m, model, mix)
+        if form is None:
+            return None
+        r1 = form.r1
+        if form.tau1 is None:
             everywhere = np.ones((1,) * r1.ndim, dtype=bool)
             return G2Form(r1, everywhere, ~everywhere)
-        tau1 = _lifetime(width1)
-        t0, t1 = ref["t0"], ref["t1"]
+        tau1, t0, t1 = form.tau1, form.t0, form.t1
         inv_min, dead = _slowest_decay(tau1, g2_min, t0, t1)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             span = np.where(np.isinf(t1), math.inf, t1 - t0)

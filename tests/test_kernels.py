@@ -1,0 +1,191 @@
+"""The compiled summary kernel gives the numpy path's numbers bit for bit (issue 18, item 4).
+
+:func:`zprime_atlas._kernels.recast_summary` replaces about twenty array passes of
+``_ClosedForms.summary`` for a recast search by one loop with the same IEEE operations. It must
+return the same excluded counts, smallest r, masses left and largest r as the numpy reference, on
+real scans (every mixing kind, compact and full summaries) and on adversarial points: NaN and
+infinite r1, zero and infinite lifetimes, no band (g = 0), windows starting at 0 or reaching
+infinity, and r1 g^2 on both sides of 1 by one rounding step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zprime_atlas import _kernels, catalogue, engine
+from zprime_atlas.constraints.base import Constraint, LifetimeForm
+from zprime_atlas.constraints.recast.darkcast import RecastConstraint
+from zprime_atlas.couplings import Mixing
+from zprime_atlas.models import alpha_r, model
+
+pytest.importorskip("numba")
+
+
+def _scan(kernels: str, monkeypatch, compact: bool, **mixing) -> dict[str, np.ndarray]:
+    monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", kernels)
+    fam = alpha_r(np.linspace(-np.pi, np.pi, 10, endpoint=False)[:, None],
+                  np.linspace(-3, 3, 10)[None, :])  # fmt: skip
+    masses = np.concatenate([np.geomspace(1e-3, 5.0, 15), [0.2, 0.75]])
+    plan = engine.plan_scan(fam, masses, constraints=catalogue.default_names(), store="summary",
+                            **mixing)  # fmt: skip
+    plan.compact = compact
+    result = engine.execute(plan, progress=False)
+    assert result is not None
+    out = {"allowed": result.allowed}
+    for name, parts in result.results.items():
+        for key, value in parts.items():
+            out[f"{name}/{key}"] = value
+    return out
+
+
+MIXINGS = [
+    {"xi": np.array([-3.0, -0.1, 0.0, 1e-3, 0.5, 2.0])},
+    {"eps_over_g": np.array([0.0, 3e-3, -0.1])},
+    {"eps": "loop", "loop_scale": 1000.0},
+]
+
+
+@pytest.mark.parametrize("compact", [True, False])
+@pytest.mark.parametrize("mixing", MIXINGS, ids=["xi", "eps_over_g", "loop"])
+def test_a_scan_with_the_kernel_equals_the_numpy_scan(monkeypatch, compact, mixing) -> None:
+    calls: list[str] = []
+    original = _kernels.recast_summary
+
+    def spy(*args, **kwargs):
+        calls.append("kernel")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_kernels, "recast_summary", spy)
+    compiled = _scan("numba", monkeypatch, compact, **mixing)
+    ran = len(calls)
+    assert ran > 20  # the kernel ran, for every recast of every chunk
+    reference = _scan("numpy", monkeypatch, compact, **mixing)
+    assert len(calls) == ran  # the reference did not
+    assert compiled.keys() == reference.keys()
+    differ = [k for k in compiled if not np.array_equal(compiled[k], reference[k], equal_nan=True)]
+    assert differ == []
+
+
+class _Crafted(Constraint):
+    """A search with r = r1 g^2 E(tau1/g^2; t0, t1) from given numbers (the recasts' G2Form)."""
+
+    name = "crafted"
+    title = "crafted"
+    mass_range = (1e-3, 10.0)
+    verified = True
+
+    def __init__(self, form: LifetimeForm) -> None:
+        super().__init__()
+        self.form = form
+
+    def _lifetime_form(self, m, model, mix):
+        return self.form
+
+    _g2_form = RecastConstraint._g2_form
+
+
+def _adversarial(rng: np.random.Generator, n: int, n_m: int, n_k: int, n_g: int):
+    g = 10.0 ** rng.uniform(-6, -1, (n, n_m, n_k, n_g))
+    g.sort(axis=-1)
+    g[0, 0] = 0.0  # no band there: the engine evaluates at g = 0
+    g2 = g * g
+    r1 = 10.0 ** rng.uniform(-2, 12, (n, n_m, n_k, 1))
+    # r1 g^2 exactly 1 at a coupling, and one rounding step either side
+    r1[1, :, 0, 0] = 1.0 / g2[1, :, 0, 4]
+    r1[1, :, 1, 0] = np.nextafter(1.0 / g2[1, :, 1, 4], 0.0)
+    r1[1, :, 2, 0] = np.nextafter(1.0 / g2[1, :, 2, 0], np.inf)
+    r1[2, :, 0, 0] = np.nan
+    r1[2, :, 1, 0] = np.inf
+    r1[2, :, 2, 0] = 0.0
+    # masses 0-3: lifetimes of every kind (alive points: evaluated at every coupling); masses 4-7:
+    # lifetimes so short that every point is prompt (t0 = 0) or dead (t0 > 0)
+    tau1 = 10.0 ** rng.uniform(-22, -8, (n, n_m, n_k, 1))
+    tau1[:, 4:] = 10.0 ** rng.uniform(-40, -30, tau1[:, 4:].shape)
+    tau1[3, :4, 0, 0] = np.inf
+    tau1[3, :4, 1, 0] = 0.0
+    tau1[3, :4, 2, 0] = np.nan
+    t0 = np.zeros((1, n_m, 1, 1))
+    t0[0, 1::2] = 10.0 ** rng.uniform(-12, -8, t0[0, 1::2].shape)
+    t1 = 10.0 ** rng.uniform(-10, -6, (1, n_m, 1, 1)) + t0
+    t1[0, 2] = np.inf
+    t1[0, 3] = np.nan
+    t1[0, 6] = np.inf
+    return g2, r1, tau1, t0, t1
+
+
+@pytest.mark.parametrize("compact", [True, False])
+@pytest.mark.parametrize("lifetime", [True, False])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_kernel_equals_the_numpy_summary_on_adversarial_points(monkeypatch, compact, lifetime,
+                                                                   seed) -> None:  # fmt: skip
+    rng = np.random.default_rng(seed)
+    n, n_m, n_k, n_g = 6, 8, 5, 9
+    g2, r1, tau1, t0, t1 = _adversarial(rng, n, n_m, n_k, n_g)
+    form = LifetimeForm(r1, tau1 if lifetime else None, t0, t1)
+    c = _Crafted(form)
+    no_band = np.zeros((n, n_m, n_k), dtype=bool)
+    no_band[0, 0] = True
+    g = np.sqrt(g2)
+    mix = Mixing.parse(None, 0.0, None)
+    x = model("B-L")
+    m = np.geomspace(0.01, 1.0, n_m)[None, :, None, None]
+    compared = []
+    for where in (slice(None), slice(2, 6), np.array([0, 3, 5, 7])):
+        sel = lambda a: a if isinstance(where, slice) and where == slice(None) else a[:, where]  # noqa: E731
+        c.form = LifetimeForm(sel(r1), sel(tau1) if lifetime else None, sel(t0), sel(t1))
+        out = {}
+        for kernels in ("numba", "numpy"):
+            monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", kernels)
+            closed = engine._ClosedForms(g, no_band, mix)
+            summary = closed.summary(c, where, sel(m), x, compact)
+            out[kernels] = (summary, closed.high)
+        (fast, high_fast), (slow, high_slow) = out["numba"], out["numpy"]
+        assert (fast is None) == (slow is None)
+        if slow is None:
+            continue
+        compared.append(where)
+        for a, b in zip(fast, slow, strict=True):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(high_fast, high_slow)
+    assert len(compared) >= 2  # summaries, not "evaluate everything", were compared
+
+
+def test_the_adversarial_points_reach_every_branch() -> None:
+    """The crafted chunk has prompt, dead, alive and partly excluded points (not a vacuous test)."""
+    g2, r1, tau1, t0, t1 = _adversarial(np.random.default_rng(0), 6, 8, 5, 9)
+    c = _Crafted(LifetimeForm(r1, tau1, t0, t1))
+    lo, hi = g2.min(axis=-1, keepdims=True), g2.max(axis=-1, keepdims=True)
+    form = c._g2_form(None, lo, hi, None, Mixing.parse(None, 0.0, None))
+    assert np.any(form.prompt) and np.any(form.dead) and np.any(~(form.prompt | form.dead))
+    between = form.prompt & (r1 * lo < 1.0) & (r1 * hi >= 1.0)
+    assert np.any(between)
+
+
+def test_small_chunks_and_the_switch_keep_the_numpy_path(monkeypatch) -> None:
+    monkeypatch.delenv("ZPRIME_ATLAS_KERNELS", raising=False)
+    assert not _kernels.enabled(_kernels.MIN_POINTS - 1)
+    assert _kernels.enabled(_kernels.MIN_POINTS)
+    monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", "numpy")
+    assert not _kernels.enabled(10**9)
+    monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", "numba")
+    assert _kernels.enabled(1)
+
+
+@pytest.mark.parametrize("kernels", ["numba", "numpy"])
+def test_a_point_near_the_compact_margin_is_evaluated(monkeypatch, kernels) -> None:
+    """Compact summaries skip points whose bound r1 g2_max e^(-t0/tau) is below 0.999; a point
+    with the bound at 1.2 (r = 1.2 (1 - e^-2) ~ 1.04 >= 1 at the largest coupling) is left to be
+    evaluated at every coupling, by the kernel as by the numpy path."""
+    monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", kernels)
+    g = np.array([1e-4, 2e-4, 3e-4])[None, None, None, :].repeat(2, axis=2)
+    g2_max, g2_min = 9e-8, 1e-8
+    t1 = 1e-9
+    r1 = np.array([1.2 / g2_max, 1.2 / g2_max])[None, None, :, None]
+    tau1 = np.array([1e-30, t1 * g2_min / 2.0])[None, None, :, None]  # prompt; t1/tau = 2 at g_min
+    form = LifetimeForm(r1, tau1, np.zeros((1, 1, 1, 1)), np.full((1, 1, 1, 1), t1))
+    closed = engine._ClosedForms(g, np.zeros((1, 1, 2), dtype=bool), Mixing.parse(None, 0.0, None))
+    summary = closed.summary(_Crafted(form), slice(None), np.full((1, 1, 1, 1), 0.1),
+                             model("B-L"), True)  # fmt: skip
+    assert summary is None  # the only mass has a point to evaluate: all of it is evaluated

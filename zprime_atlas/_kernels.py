@@ -1,0 +1,137 @@
+"""Optional compiled kernels of the scan engine (numba; ``pip install "zprime-atlas[numba]"``).
+
+One kernel so far: the closed-form summary of a recast search with eps proportional to g
+(:meth:`zprime_atlas.engine._ClosedForms.summary`). Its numpy reference makes about twenty
+passes over the (model, mass, mixing) points of a chunk per search; the kernel makes one, with
+the same IEEE operations in the same order (no fast-math, no transcendental function whose
+result is kept), so every count, smallest r and largest r it returns is the numpy path's number
+bit for bit (tests/test_kernels.py runs both on the same chunks). The numpy path stays the
+reference and runs wherever numba is not installed, or with ``ZPRIME_ATLAS_KERNELS=numpy``.
+
+numba is imported only when a scan first asks for a kernel (never by ``import zprime_atlas``);
+the compiled code is cached on disk, so a later process loads it in well under a second.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from functools import cache
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["enabled", "recast_summary"]
+
+#: Kernels pay for numba's import and cache load (~0.3-0.5 s once per process) only on chunks at
+#: least this large (model-mass-mixing points); smaller scans stay on the numpy path.
+MIN_POINTS = 20_000
+
+# the thresholds of zprime_atlas.constraints.recast.darkcast (_EXP_UNDERFLOW, _EXP_SATURATED)
+_EXP_UNDERFLOW = 746.0
+_EXP_SATURATED = 40.0
+
+
+def enabled(n_points: int) -> bool:
+    """Whether a chunk of ``n_points`` (model, mass, mixing) points uses the compiled kernels:
+    numba installed, the chunk large enough, and ``ZPRIME_ATLAS_KERNELS`` not set to ``numpy``
+    (set to ``numba``: at any size, as the tests use it)."""
+    choice = os.environ.get("ZPRIME_ATLAS_KERNELS", "").strip().lower()
+    if choice == "numpy" or (choice != "numba" and n_points < MIN_POINTS):
+        return False
+    return _compiled() is not None
+
+
+@cache
+def _compiled() -> Any:
+    """The compiled summary kernel, or None without numba."""
+    try:
+        import numba
+    except ImportError:
+        return None
+    return numba.njit(cache=True, nogil=True, error_model="numpy")(_recast_summary_loop)
+
+
+def recast_summary(
+    r1: NDArray, tau1: NDArray | None, t0: NDArray, t1: NDArray, mass_index: NDArray[np.intp],
+    g2: NDArray, g2_min: NDArray, g2_max: NDArray, no_band: NDArray[np.bool_], high: NDArray,
+    compact: bool,
+) -> tuple[NDArray[np.uint8], NDArray[np.float64], NDArray[np.bool_]]:
+    """(excluded count, smallest r, alive masses) of a recast with r = r1 g^2 E(tau1/g^2; t0, t1)
+    at the chunk masses ``mass_index``, as :meth:`engine._ClosedForms.summary` computes them;
+    raises ``high`` (the largest r1 of the prompt searches per point) in place.
+
+    ``r1`` and ``tau1`` (lifetime in s at g = 1; None: no lifetime cut) per point of the
+    selection (N, Ms, K); ``t0``, ``t1`` (s) per selected mass; ``g2`` (N, M, K, G), ``g2_min``,
+    ``g2_max``, ``no_band`` and ``high`` (N, M, K) on the chunk's whole mass axis."""
+    kernel = _compiled()
+    n, ms, k = r1.shape
+    count = np.zeros((n, ms, k), dtype=np.uint8)
+    low = np.empty((n, ms, k), dtype=np.float64)
+    alive = np.zeros(ms, dtype=np.bool_)
+    lifetime = tau1 is not None
+    kernel(r1, r1 if tau1 is None else tau1, t0, t1, mass_index, g2, g2_min, g2_max, no_band,
+           high, lifetime, compact, count, low, alive)  # fmt: skip
+    return count, low, alive
+
+
+def _recast_summary_loop(
+    r1: NDArray, tau1: NDArray, t0: NDArray, t1: NDArray, mass_index: NDArray[np.intp],
+    g2: NDArray, g2_min: NDArray, g2_max: NDArray, no_band: NDArray[np.bool_], high: NDArray,
+    lifetime: bool, compact: bool, count: NDArray[np.uint8], low: NDArray, alive: NDArray[np.bool_],
+) -> None:
+    """One pass over the points; the arithmetic of ``_slowest_decay``, ``RecastConstraint._g2_form``
+    and ``_ClosedForms.summary`` point by point (see there for why each step is exact)."""
+    n, ms, k_all = count.shape
+    n_g = g2.shape[3]
+    for j in range(ms):
+        jm = mass_index[j]
+        a0 = t0[j]
+        a1 = t1[j]
+        span = math.inf if math.isinf(a1) else a1 - a0
+        for i in range(n):
+            for k in range(k_all):
+                r = r1[i, j, k]
+                lo = g2_min[i, jm, k]
+                hi = g2_max[i, jm, k]
+                nb = no_band[i, jm, k]
+                if lifetime:
+                    tau = tau1[i, j, k]
+                    tau_max = tau / lo
+                    inv_min = 1.0 / tau_max if math.isfinite(tau_max) else 0.0
+                    dead = (a0 * inv_min > _EXP_UNDERFLOW) and not math.isnan(a1)
+                    prompt = (a0 == 0.0) and (span * inv_min >= _EXP_SATURATED) \
+                        and (tau / hi > 0.0)  # fmt: skip
+                else:
+                    inv_min = 0.0
+                    dead = False
+                    prompt = True
+                decided = prompt or dead or nb
+                if compact and lifetime and not decided:
+                    # r <= r1 g2_max exp(-t0 inv_min) at every coupling: below 0.999, r < 1 there
+                    # (the exponential only decides this margin, never a kept number)
+                    bound = r * hi * math.exp(-a0 * inv_min)
+                    if math.isfinite(bound) and bound < 0.999 and r >= 0.0:
+                        decided = True
+                if not decided:
+                    alive[j] = True
+                if prompt:
+                    at_lo = r * lo
+                    at_hi = r * hi
+                    # np.fmin(at_lo, at_hi): NaN only where both are
+                    low[i, j, k] = at_hi if math.isnan(at_lo) else (
+                        at_lo if math.isnan(at_hi) or at_lo <= at_hi else at_hi)
+                    if at_lo >= 1.0:
+                        count[i, j, k] = n_g
+                    elif at_hi >= 1.0:
+                        c = 0
+                        for q in range(n_g):
+                            if r * g2[i, jm, k, q] >= 1.0:
+                                c += 1
+                        count[i, j, k] = c
+                    h = high[i, jm, k]
+                    if not math.isnan(r) and (math.isnan(h) or r > h):  # np.fmax(h, r)
+                        high[i, jm, k] = r
+                else:
+                    low[i, j, k] = (r * lo) * 0.0
