@@ -114,11 +114,15 @@ def _adversarial(rng: np.random.Generator, n: int, n_m: int, n_k: int, n_g: int)
     return g2, r1, tau1, t0, t1
 
 
+@pytest.mark.parametrize("share", [0.0, 1.0], ids=["by-mass", "by-point"])
 @pytest.mark.parametrize("compact", [True, False])
 @pytest.mark.parametrize("lifetime", [True, False])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_kernel_equals_the_numpy_summary_on_adversarial_points(monkeypatch, compact, lifetime,
-                                                                   seed) -> None:  # fmt: skip
+                                                                   seed, share) -> None:  # fmt: skip
+    """Both ways of finishing the points without closed form: the masses left to the full
+    evaluation (share 0) and the points evaluated in the summary (share 1)."""
+    monkeypatch.setattr(engine, "_POINTS_SHARE", share)
     rng = np.random.default_rng(seed)
     n, n_m, n_k, n_g = 6, 8, 5, 9
     g2, r1, tau1, t0, t1 = _adversarial(rng, n, n_m, n_k, n_g)
@@ -132,7 +136,9 @@ def test_the_kernel_equals_the_numpy_summary_on_adversarial_points(monkeypatch, 
     m = np.geomspace(0.01, 1.0, n_m)[None, :, None, None]
     compared = []
     for where in (slice(None), slice(2, 6), np.array([0, 3, 5, 7])):
-        sel = lambda a: a if isinstance(where, slice) and where == slice(None) else a[:, where]  # noqa: E731
+        def sel(a, where=where):
+            return a[:, where]
+
         c.form = LifetimeForm(sel(r1), sel(tau1) if lifetime else None, sel(t0), sel(t1))
         out = {}
         for kernels in ("numba", "numpy"):
@@ -158,7 +164,9 @@ def test_the_adversarial_points_reach_every_branch() -> None:
     c = _Crafted(LifetimeForm(r1, tau1, t0, t1))
     lo, hi = g2.min(axis=-1, keepdims=True), g2.max(axis=-1, keepdims=True)
     form = c._g2_form(None, lo, hi, None, Mixing.parse(None, 0.0, None))
-    assert np.any(form.prompt) and np.any(form.dead) and np.any(~(form.prompt | form.dead))
+    assert np.any(form.prompt)
+    assert np.any(form.dead)
+    assert np.any(~(form.prompt | form.dead))
     between = form.prompt & (r1 * lo < 1.0) & (r1 * hi >= 1.0)
     assert np.any(between)
 
@@ -176,16 +184,24 @@ def test_small_chunks_and_the_switch_keep_the_numpy_path(monkeypatch) -> None:
 @pytest.mark.parametrize("kernels", ["numba", "numpy"])
 def test_a_point_near_the_compact_margin_is_evaluated(monkeypatch, kernels) -> None:
     """Compact summaries skip points whose bound r1 g2_max e^(-t0/tau) is below 0.999; a point
-    with the bound at 1.2 (r = 1.2 (1 - e^-2) ~ 1.04 >= 1 at the largest coupling) is left to be
-    evaluated at every coupling, by the kernel as by the numpy path."""
+    with the bound at 1.2 (r = 1.2 (1 - e^-2) ~ 1.04 >= 1 at the largest coupling) is evaluated,
+    by the kernel as by the numpy path."""
+    from zprime_atlas.constraints.recast.darkcast import lifetime_ratio
+
     monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", kernels)
     g = np.array([1e-4, 2e-4, 3e-4])[None, None, None, :].repeat(2, axis=2)
     g2_max, g2_min = 9e-8, 1e-8
-    t1 = 1e-9
+    t0, t1 = np.zeros((1, 1, 1, 1)), np.full((1, 1, 1, 1), 1e-9)
     r1 = np.array([1.2 / g2_max, 1.2 / g2_max])[None, None, :, None]
-    tau1 = np.array([1e-30, t1 * g2_min / 2.0])[None, None, :, None]  # prompt; t1/tau = 2 at g_min
-    form = LifetimeForm(r1, tau1, np.zeros((1, 1, 1, 1)), np.full((1, 1, 1, 1), t1))
+    tau1 = np.array([1e-30, 1e-9 * g2_min / 2.0])[None, None, :, None]  # prompt; t1/tau = 2
+    form = LifetimeForm(r1, tau1, t0, t1)
     closed = engine._ClosedForms(g, np.zeros((1, 1, 2), dtype=bool), Mixing.parse(None, 0.0, None))
     summary = closed.summary(_Crafted(form), slice(None), np.full((1, 1, 1, 1), 0.1),
                              model("B-L"), True)  # fmt: skip
-    assert summary is None  # the only mass has a point to evaluate: all of it is evaluated
+    assert summary is not None
+    count, _, rest = summary
+    assert rest.size == 0  # evaluated in the summary, point by point
+    r = lifetime_ratio(r1[0, 0, 1], tau1[0, 0, 1], g * g, t0, t1)[0, 0, 1]
+    expected = np.count_nonzero(r >= 1.0)
+    assert expected == 1
+    assert count[0, 0, 1] == expected

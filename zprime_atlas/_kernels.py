@@ -58,9 +58,10 @@ def recast_summary(
     g2: NDArray, g2_min: NDArray, g2_max: NDArray, no_band: NDArray[np.bool_], high: NDArray,
     compact: bool,
 ) -> tuple[NDArray[np.uint8], NDArray[np.float64], NDArray[np.bool_]]:
-    """(excluded count, smallest r, alive masses) of a recast with r = r1 g^2 E(tau1/g^2; t0, t1)
-    at the chunk masses ``mass_index``, as :meth:`engine._ClosedForms.summary` computes them;
-    raises ``high`` (the largest r1 of the prompt searches per point) in place.
+    """(excluded count, smallest r, the points without a closed form) of a recast with
+    r = r1 g^2 E(tau1/g^2; t0, t1) at the chunk masses ``mass_index``, as
+    :meth:`engine._ClosedForms.summary` computes them; raises ``high`` (the largest r1 of the
+    prompt searches per point) in place.
 
     ``r1`` and ``tau1`` (lifetime in s at g = 1; None: no lifetime cut) per point of the
     selection (N, Ms, K); ``t0``, ``t1`` (s) per selected mass; ``g2`` (N, M, K, G), ``g2_min``,
@@ -69,7 +70,7 @@ def recast_summary(
     n, ms, k = r1.shape
     count = np.zeros((n, ms, k), dtype=np.uint8)
     low = np.empty((n, ms, k), dtype=np.float64)
-    alive = np.zeros(ms, dtype=np.bool_)
+    alive = np.zeros((n, ms, k), dtype=np.bool_)
     lifetime = tau1 is not None
     kernel(r1, r1 if tau1 is None else tau1, t0, t1, mass_index, g2, g2_min, g2_max, no_band,
            high, lifetime, compact, count, low, alive)  # fmt: skip
@@ -115,7 +116,7 @@ def _recast_summary_loop(
                     if math.isfinite(bound) and bound < 0.999 and r >= 0.0:
                         decided = True
                 if not decided:
-                    alive[j] = True
+                    alive[i, j, k] = True
                 if prompt:
                     at_lo = r * lo
                     at_hi = r * hi

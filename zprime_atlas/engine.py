@@ -48,7 +48,7 @@ from . import store as _store
 from ._memory import keep_freed_memory, keep_freed_memory_for_good, large_zeros
 from ._validate import as_coupling, as_mass
 from .constants import E_CHARGE, FERMIONS
-from .constraints.base import Constraint
+from .constraints.base import Constraint, G2Form, LifetimeForm
 from .couplings import Mixing
 from .models import GENERATORS, Model
 from .result import ScanResult, band_couplings, load
@@ -255,6 +255,12 @@ def _count_and_min(r: NDArray) -> tuple[NDArray[np.uint8], NDArray]:
     return count, low
 
 
+#: The share of a chunk's points (model, mass, mixing) without a closed form up to which a search
+#: with a LifetimeForm is evaluated point by point (gathered); above it, at every point of the
+#: masses concerned (a light beam dump: about a fifth of the points of a mass are undecided).
+_POINTS_SHARE = 0.5
+
+
 class _ClosedForms:
     """Summaries of the constraints whose r(g) is known in closed form at every point of a chunk
     (:class:`~zprime_atlas.constraints.base.G2Form`: prompt searches, r = r1 g^2, and beam dumps
@@ -286,17 +292,26 @@ class _ClosedForms:
                 compact: bool = False
                 ) -> tuple[NDArray[np.uint8], NDArray, NDArray[np.intp]] | None:  # fmt: skip
         """(excluded count, smallest r, the masses left) of ``c`` at the masses ``where`` (``m``
-        those masses): the masses (indices of the chunk's mass axis) where some point has no closed
-        form are left to be evaluated at every coupling (their count and r here are not final).
-        None when no mass has a closed form at every point or ``c`` has none. ``compact``: only
-        counts and silence are wanted, so points where r < 1 at every coupling (``below``) count 0
-        like dead ones (their smallest r here is then only a finite stand-in)."""
-        if _kernels.enabled(self.g2.size // self.g2.shape[-1]):
-            compiled = self._compiled_summary(c, where, m, x, compact)
-            if compiled is not NotImplemented:
-                return compiled
+        those masses). Points without a closed form are evaluated here at each of their couplings
+        when ``c`` gives a :class:`~zprime_atlas.constraints.base.LifetimeForm` and they are at most
+        :data:`_POINTS_SHARE` of the points; otherwise the masses (indices of the chunk's mass axis)
+        where some point has none are left to be evaluated at every coupling (their count and r
+        here are not final). None when no mass has a closed form at every point or ``c`` has none.
+        ``compact``: only counts and silence are wanted, so points where r < 1 at every coupling
+        (``below``) count 0 like dead ones (their smallest r here is then only a finite stand-in,
+        as for the points evaluated here)."""
+        lifetime = c._lifetime_form(m, x, self.mix)
+        n_points = self.g2.size // self.g2.shape[-1]
+        if lifetime is not None and _kernels.enabled(n_points):
+            return self._compiled_summary(lifetime, where, compact)
         g2, lo, hi = self.g2[:, where], self.g2_min[:, where], self.g2_max[:, where]
-        form = c._g2_form(m, lo, hi, x, self.mix)
+        form: G2Form | None
+        if lifetime is not None:
+            from .constraints.recast.darkcast import closed_form
+
+            form = closed_form(lifetime, lo, hi)
+        else:
+            form = c._g2_form(m, lo, hi, x, self.mix)
         if form is None:
             return None
         shape = lo.shape
@@ -309,9 +324,12 @@ class _ClosedForms:
             decided = decided | below
         alive = ~decided
         alive_masses = np.any(alive, axis=(0, 2, 3))
-        if alive_masses.all():
+        todo = np.flatnonzero(alive) if lifetime is not None else None
+        by_point = todo is not None and todo.size <= _POINTS_SHARE * alive.size
+        if alive_masses.all() and not by_point:
             return None
-        rest = np.arange(self.g2.shape[1])[where][alive_masses]  # evaluated at every coupling
+        index = np.arange(self.g2.shape[1])[where]
+        rest = index[alive_masses]  # evaluated at every coupling
         r1 = np.broadcast_to(form.r1, shape)
         rp = np.where(prompt, r1, np.nan)  # NaN: no exclusion, ignored by fmax
         with np.errstate(invalid="ignore", over="ignore"):
@@ -333,16 +351,17 @@ class _ClosedForms:
         np.fmax(part[..., 0], rp, out=part[..., 0])
         if not isinstance(where, slice):
             self.high[:, where] = part
+        if by_point:
+            assert lifetime is not None
+            assert todo is not None
+            self._at_points(lifetime, todo, index, count, low, compact)
+            rest = rest[:0]
         return count, low, rest
 
-    def _compiled_summary(self, c: Constraint, where: slice | NDArray[np.int64], m: NDArray,
-                          x: Model, compact: bool) -> Any:  # fmt: skip
-        """:meth:`summary` by the compiled kernel (:func:`zprime_atlas._kernels.recast_summary`)
-        for a constraint with a :class:`~zprime_atlas.constraints.base.LifetimeForm`, the same
-        numbers in one pass; NotImplemented when ``c`` has none (the numpy path then runs)."""
-        form = c._lifetime_form(m, x, self.mix)
-        if form is None:
-            return NotImplemented
+    def _compiled_summary(self, form: LifetimeForm, where: slice | NDArray[np.int64], compact: bool
+                          ) -> tuple[NDArray[np.uint8], NDArray, NDArray[np.intp]] | None:  # fmt: skip
+        """:meth:`summary` of a search with a :class:`LifetimeForm`, by the compiled kernel
+        (:func:`zprime_atlas._kernels.recast_summary`): the same numbers in one pass."""
         n, n_m, n_k = self.g2.shape[:3]
         index = np.arange(n_m)[where]
         ms = index.size
@@ -356,11 +375,56 @@ class _ClosedForms:
             r1, tau1, t0, t1, index, self.g2, self.g2_min[..., 0], self.g2_max[..., 0],
             self.no_band[..., 0], self.high[..., 0], compact,
         )
-        if alive.all():
-            # like the numpy path: r at every coupling of every mass (the prompt points' r1 now in
-            # the largest r is what that evaluation adds there too: nothing changes)
-            return None
-        return count, low, index[alive]
+        todo = np.flatnonzero(alive)
+        if todo.size > _POINTS_SHARE * alive.size:
+            alive_masses = np.any(alive, axis=(0, 2))
+            if alive_masses.all():
+                # like the numpy path: r at every coupling of every mass (the prompt points' r1 now
+                # in the largest r is what that evaluation adds there too: nothing changes)
+                return None
+            return count, low, index[alive_masses]
+        self._at_points(form, todo, index, count, low, compact)
+        return count, low, index[:0]
+
+    def _at_points(self, form: LifetimeForm, todo: NDArray[np.intp], index: NDArray[np.intp],
+                   count: NDArray[np.uint8], low: NDArray, compact: bool) -> None:  # fmt: skip
+        """Evaluate r = (r1 g^2) E(tau1/g^2) at each coupling of the points ``todo`` (flat indices
+        into the (N, masses ``index``, K) grid of ``count``): their excluded count, smallest r
+        (``compact``: a stand-in, NaN exactly where r says nothing), and marks of the excluded
+        couplings for :meth:`restrict` (the largest r per coupling matters only against 1)."""
+        from .constraints.recast.darkcast import lifetime_ratio
+
+        if not todo.size:
+            return
+        shape = count.shape
+        _, m_all, k_all, n_g = self.g2.shape
+        at_points = np.unravel_index(todo, shape)
+        rows = (at_points[0] * m_all + index[at_points[1]]) * k_all + at_points[2]
+        g2 = np.take(self.g2.reshape(-1, n_g), rows, axis=0)
+        point_shape = (*shape, 1)
+
+        def column(value: NDArray) -> NDArray:
+            return np.broadcast_to(value, point_shape)[..., 0][at_points][:, None]
+
+        tau1 = None if form.tau1 is None else column(form.tau1)
+        r = lifetime_ratio(column(form.r1), tau1, g2, column(form.t0), column(form.t1))
+        excluded = r >= 1.0
+        count[at_points] = np.count_nonzero(excluded, axis=1)
+        if compact:
+            silent = np.isnan(r[:, 0])
+            for j in range(1, n_g):
+                silent &= np.isnan(r[:, j])
+            low[at_points] = np.where(silent, np.nan, 0.0)
+        else:
+            smallest = np.array(r[:, 0])
+            for j in range(1, n_g):
+                np.fmin(smallest, r[:, j], out=smallest)
+            low[at_points] = smallest
+        row, col = np.nonzero(excluded)
+        if row.size:
+            if self.hit is None:
+                self.hit = np.zeros(self.g2.size, dtype=bool)
+            self.hit[rows[row] * n_g + col] = True
 
     def points(self, c: Constraint, where: slice | NDArray[np.int64], m: NDArray, x: Model,
                g: NDArray) -> tuple[NDArray[np.uint8], NDArray, NDArray[np.intp]] | None:

@@ -69,7 +69,7 @@ from .production import production_factor
 from .schema import INVISIBLE, RecastFileError, RecastMetadata
 from .tables import LimitData, ProductionFractions, RValueTable, sha256
 
-__all__ = ["RecastConstraint", "acceptance", "shared_evaluation"]
+__all__ = ["RecastConstraint", "acceptance", "closed_form", "lifetime_ratio", "shared_evaluation"]
 
 
 def acceptance(tau: NDArray, t0: NDArray, t1: NDArray) -> NDArray[np.float64]:
@@ -148,6 +148,39 @@ def _times_acceptance(r: NDArray, tau1: NDArray, g2: NDArray, t0: NDArray, t1: N
         e_live = acceptance(tau_live, np.broadcast_to(t0, full)[live], np.broadcast_to(t1, full)[live])
         out[live] = np.broadcast_to(r, full)[live] * e_live
         return out
+
+
+def closed_form(form: LifetimeForm, g2_min: NDArray, g2_max: NDArray) -> G2Form:
+    """r = r1 g^2 E(tau1/g^2) (``form``) in closed form for couplings g2_min <= g^2 <= g2_max:
+    prompt where the decay probability E is 1.0 exactly at every coupling of the point (no
+    lifetime cut, or a window [0, t1] with t1/tau >= 40 already at the smallest coupling: 1 - e^-40
+    rounds to 1.0), dead where it underflows to 0.0 at every coupling (:func:`_times_acceptance`).
+    Both monotonic in g^2: what holds at ``g2_min`` holds at every larger coupling."""
+    r1 = form.r1
+    if form.tau1 is None:
+        everywhere = np.ones((1,) * r1.ndim, dtype=bool)
+        return G2Form(r1, everywhere, ~everywhere)
+    tau1, t0, t1 = form.tau1, form.t0, form.t1
+    inv_min, dead = _slowest_decay(tau1, g2_min, t0, t1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        span = np.where(np.isinf(t1), math.inf, t1 - t0)
+        # tau1/g2_max > 0: 1/tau stays finite at every coupling (exp(-0 * inf) would be NaN)
+        prompt = (t0 == 0.0) & (span * inv_min >= _EXP_SATURATED) & (tau1 / g2_max > 0.0)
+        # E <= exp(-t0/tau) <= exp(-t0 g2_min/tau1): r <= r1 g2_max exp(-t0 inv_min) bounds r
+        # at every coupling; below 0.999 of 1 (rounding is a few 1e-16 of it) r < 1 there
+        bound = r1 * g2_max * np.exp(-t0 * inv_min)
+        below = np.isfinite(bound) & (bound < 0.999) & (r1 >= 0.0)
+    return G2Form(r1, prompt, dead, below)
+
+
+def lifetime_ratio(r1: NDArray, tau1: NDArray | None, g2: NDArray, t0: NDArray, t1: NDArray
+                   ) -> NDArray[np.float64]:  # fmt: skip
+    """r = (r1 g^2) E(tau1/g^2; t0, t1) at given points and couplings (arrays broadcast), bit for
+    bit what :meth:`RecastConstraint._ratio` gives there with eps proportional to g (tau1 None:
+    no lifetime cut)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = r1 * g2
+        return r if tau1 is None else r * acceptance(tau1 / g2, t0, t1)
 
 
 def _min_over(a: NDArray, axes: tuple[int, ...]) -> NDArray:
@@ -472,29 +505,9 @@ class RecastConstraint(Constraint):
 
     def _g2_form(self, m: NDArray, g2_min: NDArray, g2_max: NDArray, model: Model, mix: Mixing
                  ) -> G2Form | None:  # fmt: skip
-        """With eps proportional to g, r = r1 g^2 E(tau1/g^2) (:meth:`_lifetime_form`): prompt where
-        the decay probability E is 1.0 exactly at every coupling of the point (no lifetime cut, or a
-        window [0, t1] with t1/tau >= 40 already at the smallest coupling: 1 - e^-40 rounds to 1.0),
-        dead where it underflows to 0.0 at every coupling (:func:`_times_acceptance`). Both
-        monotonic in g^2: what holds at ``g2_min`` holds at every larger coupling."""
+        """r in closed form in g (:func:`closed_form` of :meth:`_lifetime_form`)."""
         form = self._lifetime_form(m, model, mix)
-        if form is None:
-            return None
-        r1 = form.r1
-        if form.tau1 is None:
-            everywhere = np.ones((1,) * r1.ndim, dtype=bool)
-            return G2Form(r1, everywhere, ~everywhere)
-        tau1, t0, t1 = form.tau1, form.t0, form.t1
-        inv_min, dead = _slowest_decay(tau1, g2_min, t0, t1)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            span = np.where(np.isinf(t1), math.inf, t1 - t0)
-            # tau1/g2_max > 0: 1/tau stays finite at every coupling (exp(-0 * inf) would be NaN)
-            prompt = (t0 == 0.0) & (span * inv_min >= _EXP_SATURATED) & (tau1 / g2_max > 0.0)
-            # E <= exp(-t0/tau) <= exp(-t0 g2_min/tau1): r <= r1 g2_max exp(-t0 inv_min) bounds r
-            # at every coupling; below 0.999 of 1 (rounding is a few 1e-16 of it) r < 1 there
-            bound = r1 * g2_max * np.exp(-t0 * inv_min)
-            below = np.isfinite(bound) & (bound < 0.999) & (r1 >= 0.0)
-        return G2Form(r1, prompt, dead, below)
+        return None if form is None else closed_form(form, g2_min, g2_max)
 
     def _intervals(
         self, m: NDArray, model: Model, mix: Mixing
