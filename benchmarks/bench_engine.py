@@ -9,6 +9,13 @@ their tables loaded). "model-points" = (model, mass, mixing) triples; each carri
 
 Run: python benchmarks/bench_engine.py [--n 400] [--which a b] [--jobs 1 2] [--backend loky]
 
+Before the benchmarks it prints this machine's own two-worker ceiling: the wall time of two copies
+of a numpy streaming loop (multiply and add over arrays of 1.6 MB, cache-resident, and of 32 MB,
+memory-bound) run side by side as two processes, against one copy alone. 1.0 means two cores give
+twice the throughput; where two vCPUs share a physical core or the memory bandwidth it is more (on
+the development VM 1.1 in cache and 1.7 from memory), and no engine's two workers can beat what
+that ratio allows on the same kind of work (``--no-ceiling`` skips it).
+
 ``--against REF`` (a git commit, branch or tag of this repository) measures the same benchmarks with
 the engine of REF in the same run: REF is checked out into a temporary git worktree, and each
 benchmark runs as its own process, alternating this tree and REF (``--pairs`` times), so that a drift
@@ -106,6 +113,39 @@ def _compare(args: argparse.Namespace) -> None:
                            check=False)  # fmt: skip
 
 
+_CEILING_LOOP = """
+import sys
+import numpy as np
+n, reps = int(sys.argv[1]), int(sys.argv[2])
+a = np.random.default_rng(0).random(n)
+b = np.empty_like(a)
+for _ in range(reps):
+    np.multiply(a, 1.0001, out=b)
+    np.add(b, a, out=b)
+"""
+
+#: (doubles per array, repetitions): arrays in the cache, and arrays of 32 MB (memory-bound)
+_CEILING_SIZES = ((200_000, 20_000), (4_000_000, 600))
+
+
+def _ceiling(size: tuple[int, int], pairs: int = 3) -> tuple[float, float]:
+    """(seconds of one copy of the loop, median ratio of two copies side by side to one copy)."""
+    def run(copies: int) -> float:
+        cmd = [sys.executable, "-c", _CEILING_LOOP, *map(str, size)]
+        t = time.perf_counter()
+        procs = [subprocess.Popen(cmd) for _ in range(copies)]
+        for p in procs:
+            p.wait()
+        return time.perf_counter() - t
+
+    ones, ratios = [], []
+    for _ in range(pairs):
+        one = run(1)
+        ones.append(one)
+        ratios.append(run(2) / one)
+    return statistics.median(ones), statistics.median(ratios)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -116,11 +156,20 @@ def main() -> None:
     parser.add_argument("--backend", default="loky", help="joblib backend (loky, threading, ...)")
     parser.add_argument("--against", help="git ref whose engine to measure in the same run")
     parser.add_argument("--pairs", type=int, default=3, help="alternating runs with --against")
+    parser.add_argument("--no-ceiling", action="store_true",
+                        help="skip the machine's two-worker ceiling")  # fmt: skip
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_one(args.child, args.n, args.n_mass, args.jobs[0], args.backend)))
         return
+    if not args.no_ceiling and max(args.jobs) > 1:
+        for size in _CEILING_SIZES:
+            one, ratio = _ceiling(size)
+            print(f"machine ({os.cpu_count()} CPUs): two copies of a numpy loop over "
+                  f"{size[0] * 8 / 1e6:.3g} MB arrays side by side take {ratio:.2f}x the wall time "
+                  f"of one ({one:.2f} s): two workers give at most {2 / ratio:.2f}x the "
+                  "throughput of one on such work here")  # fmt: skip
     if args.against:
         _compare(args)
         return
