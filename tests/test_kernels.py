@@ -205,3 +205,48 @@ def test_a_point_near_the_compact_margin_is_evaluated(monkeypatch, kernels) -> N
     expected = np.count_nonzero(r >= 1.0)
     assert expected == 1
     assert count[0, 0, 1] == expected
+
+
+@pytest.mark.parametrize("spread", [0.0, 1e-12])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_parabola_kernel_equals_numpy(monkeypatch, seed, spread) -> None:
+    """below and above of rate_shift.parabola_sides, compiled and numpy, on points of every kind:
+    vertex inside and outside, gamma 0 (no vertex), NaN and infinite terms, u spanning zero."""
+    from zprime_atlas.constraints.rate_shift import parabola_sides
+
+    rng = np.random.default_rng(seed)
+    shape = (7, 5, 6, 1)
+    beta = rng.normal(size=(7, 5, 1, 1)) * 10.0 ** rng.uniform(-3, 3, (7, 5, 1, 1))
+    gamma = rng.normal(size=(7, 5, 1, 1)) * 10.0 ** rng.uniform(-3, 3, (7, 5, 1, 1))
+    gamma[0, 0] = 0.0
+    beta[1, 0] = np.nan
+    gamma[1, 1] = np.inf
+    a = rng.normal(size=(7, 1, 6, 1))
+    a[2, 0, 0] = 0.0
+    u_min = 10.0 ** rng.uniform(-4, 0, shape)
+    u_max = u_min * 10.0 ** rng.uniform(0, 2, shape)
+    u_max[3, 0, 0] = np.inf
+    # s(p) = p^2 - p on p in [0.1, 0.9]: -0.09 at both ends, -0.25 at the vertex p = 0.5, below
+    # d_lo = -0.2: the vertex alone decides that the point is not below
+    beta[4, 0], gamma[4, 0], a[4, 0, 0] = -1.0, 1.0, 1.0
+    u_min[4, 0, 0], u_max[4, 0, 0] = 0.1, 0.9
+    d_lo, d_hi = -0.2, 0.5
+    out = {}
+    for kernels in ("numba", "numpy"):
+        monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", kernels)
+        out[kernels] = parabola_sides(beta, gamma, a, u_min, u_max, d_lo, d_hi, spread)
+    for fast, slow in zip(out["numba"], out["numpy"], strict=True):
+        assert fast.shape == slow.shape
+        np.testing.assert_array_equal(fast, slow)
+    below, above = out["numpy"]
+    assert below.any()
+    assert above.any()
+    assert (~(below | above)).any()
+    # the arrays of the CEvNS counts: thresholds per point
+    d_lo_a = rng.uniform(-1, 0, shape)
+    d_hi_a = rng.uniform(0, 1, shape)
+    for kernels in ("numba", "numpy"):
+        monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", kernels)
+        out[kernels] = parabola_sides(beta, gamma, 1.0, u_min, u_max, d_lo_a, d_hi_a, spread)
+    for fast, slow in zip(out["numba"], out["numpy"], strict=True):
+        np.testing.assert_array_equal(fast, slow)

@@ -1,12 +1,19 @@
 """Optional compiled kernels of the scan engine (numba; ``pip install "zprime-atlas[numba]"``).
 
-One kernel so far: the closed-form summary of a recast search with eps proportional to g
-(:meth:`zprime_atlas.engine._ClosedForms.summary`). Its numpy reference makes about twenty
-passes over the (model, mass, mixing) points of a chunk per search; the kernel makes one, with
-the same IEEE operations in the same order (no fast-math, no transcendental function whose
-result is kept), so every count, smallest r and largest r it returns is the numpy path's number
-bit for bit (tests/test_kernels.py runs both on the same chunks). The numpy path stays the
-reference and runs wherever numba is not installed, or with ``ZPRIME_ATLAS_KERNELS=numpy``.
+Two kernels, each a loop over the (model, mass, mixing) points of a chunk where the numpy
+reference makes about twenty passes over them:
+
+- :func:`recast_summary`, the closed-form summary of a recast search with eps proportional to g
+  (:meth:`zprime_atlas.engine._ClosedForms.summary`);
+- :func:`parabola_sides`, where a rate shift beta p + gamma p^2 stays inside or outside its
+  allowed band for every coupling of a point (``rate_shift.parabola_sides``: rate shifts, CEvNS
+  counts, tridents).
+
+Each makes the same IEEE operations in the same order as its reference (no fast-math, no
+transcendental function whose result is kept), so every number it returns is the numpy path's
+bit for bit (tests/test_kernels.py runs both on the same chunks and on adversarial points). The
+numpy path stays the reference and runs wherever numba is not installed, or with
+``ZPRIME_ATLAS_KERNELS=numpy``.
 
 numba is imported only when a scan first asks for a kernel (never by ``import zprime_atlas``);
 the compiled code is cached on disk, so a later process loads it in well under a second.
@@ -22,7 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["enabled", "recast_summary"]
+__all__ = ["enabled", "parabola_sides", "recast_summary"]
 
 #: Kernels pay for numba's import and cache load (~0.3-0.5 s once per process) only on chunks at
 #: least this large (model-mass-mixing points); smaller scans stay on the numpy path.
@@ -45,12 +52,13 @@ def enabled(n_points: int) -> bool:
 
 @cache
 def _compiled() -> Any:
-    """The compiled summary kernel, or None without numba."""
+    """The compiled kernels (summary, parabola sides), or None without numba."""
     try:
         import numba
     except ImportError:
         return None
-    return numba.njit(cache=True, nogil=True, error_model="numpy")(_recast_summary_loop)
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    return jit(_recast_summary_loop), jit(_parabola_sides_loop)
 
 
 def recast_summary(
@@ -66,7 +74,7 @@ def recast_summary(
     ``r1`` and ``tau1`` (lifetime in s at g = 1; None: no lifetime cut) per point of the
     selection (N, Ms, K); ``t0``, ``t1`` (s) per selected mass; ``g2`` (N, M, K, G), ``g2_min``,
     ``g2_max``, ``no_band`` and ``high`` (N, M, K) on the chunk's whole mass axis."""
-    kernel = _compiled()
+    kernel = _compiled()[0]
     n, ms, k = r1.shape
     count = np.zeros((n, ms, k), dtype=np.uint8)
     low = np.empty((n, ms, k), dtype=np.float64)
@@ -136,3 +144,72 @@ def _recast_summary_loop(
                         high[i, jm, k] = r
                 else:
                     low[i, j, k] = (r * lo) * 0.0
+
+
+def parabola_sides(
+    beta: NDArray, gamma: NDArray, a: NDArray, u_min: NDArray, u_max: NDArray, d_lo: NDArray,
+    d_hi: NDArray, a_spread: NDArray,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]] | None:
+    """(below, above) of :func:`zprime_atlas.constraints.rate_shift.parabola_sides` (see there)
+    in one pass, for arrays (float64) broadcasting to at most four axes; None for more."""
+    arrays = (beta, gamma, a, u_min, u_max, d_lo, d_hi, a_spread)
+    shape = np.broadcast_shapes(*(v.shape for v in arrays))
+    if len(shape) > 4:
+        return None
+    shape4 = (1,) * (4 - len(shape)) + shape
+    views = [np.broadcast_to(v, shape4) for v in arrays]
+    widen = bool(a_spread.ndim or a_spread != 0.0)
+    below = np.empty(shape4, dtype=np.bool_)
+    above = np.empty(shape4, dtype=np.bool_)
+    _compiled()[1](*views, widen, below, above)
+    return below.reshape(shape), above.reshape(shape)
+
+
+def _parabola_sides_loop(
+    beta: NDArray, gamma: NDArray, a: NDArray, u_min: NDArray, u_max: NDArray, d_lo: NDArray,
+    d_hi: NDArray, a_spread: NDArray, widen: bool, below: NDArray[np.bool_],
+    above: NDArray[np.bool_],
+) -> None:
+    """The arithmetic of ``rate_shift.parabola_sides`` point by point. np.minimum(x, y) is written
+    ``x if x <= y or x != x else y`` (NaN if either is NaN), np.maximum alike."""
+    n0, n1, n2, n3 = below.shape
+    for i0 in range(n0):
+        for i1 in range(n1):
+            for i2 in range(n2):
+                for i3 in range(n3):
+                    b = beta[i0, i1, i2, i3]
+                    c = gamma[i0, i1, i2, i3]
+                    x = a[i0, i1, i2, i3]
+                    hi = u_max[i0, i1, i2, i3]
+                    p_lo = x * u_min[i0, i1, i2, i3]
+                    p_hi = x * hi
+                    p0 = p_lo if p_lo <= p_hi or p_lo != p_lo else p_hi
+                    p1 = p_lo if p_lo >= p_hi or p_lo != p_lo else p_hi
+                    if widen:
+                        w = a_spread[i0, i1, i2, i3] * hi
+                        p0 = p0 - w
+                        p1 = p1 + w
+                    s0 = p0 * (b + c * p0)
+                    s1 = p1 * (b + c * p1)
+                    s_min = s0 if s0 <= s1 or s0 != s0 else s1
+                    s_max = s0 if s0 >= s1 or s0 != s0 else s1
+                    vertex = -b / (2.0 * c)
+                    if vertex > p0 and vertex < p1:
+                        at_vertex = -0.25 * b * b / c
+                        if not (s_min <= at_vertex or s_min != s_min):
+                            s_min = at_vertex
+                        if not (s_max >= at_vertex or s_max != s_max):
+                            s_max = at_vertex
+                    q0, q1 = abs(p0), abs(p1)
+                    big_p = q0 if q0 >= q1 or q0 != q0 else q1
+                    lo_d = d_lo[i0, i1, i2, i3]
+                    hi_d = d_hi[i0, i1, i2, i3]
+                    margin = big_p * (abs(b) + abs(c) * big_p)
+                    margin = margin + (hi_d - lo_d)
+                    margin = margin * 1e-9
+                    low_side = s_min - margin
+                    high_side = s_max + margin
+                    below[i0, i1, i2, i3] = (low_side > lo_d) and (high_side < hi_d)
+                    above[i0, i1, i2, i3] = math.isfinite(high_side - low_side) and (
+                        (low_side >= hi_d) or (high_side <= lo_d))
+

@@ -25,6 +25,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .. import _kernels
 from .._validate import as_coupling, as_mass
 from ..constants import E_CHARGE
 from ..couplings import Mixing
@@ -51,6 +52,12 @@ def parabola_sides(beta: ArrayLike, gamma: ArrayLike, a: ArrayLike, u_min: Array
     """
     beta, gamma, a, lo, hi, spread = (np.asarray(v, dtype=np.float64)
                                       for v in (beta, gamma, a, u_min, u_max, a_spread))  # fmt: skip
+    shape = np.broadcast_shapes(beta.shape, gamma.shape, a.shape, lo.shape, hi.shape)
+    if _kernels.enabled(math.prod(shape)):  # the same in one compiled pass (zprime_atlas._kernels)
+        sides = _kernels.parabola_sides(beta, gamma, a, lo, hi, np.asarray(d_lo, dtype=np.float64),
+                                        np.asarray(d_hi, dtype=np.float64), spread)  # fmt: skip
+        if sides is not None:
+            return sides
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         p_lo, p_hi = a * lo, a * hi
         p0, p1 = np.minimum(p_lo, p_hi), np.maximum(p_lo, p_hi)
