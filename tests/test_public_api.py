@@ -131,6 +131,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "ConstraintInfo",
         "G2Form",
         "G_SCAN_GRID",
+        "LifetimeForm",
         "PointForm",
         "bisect_log",
         "intervals_by_scan",
@@ -227,7 +228,8 @@ PUBLIC_API: dict[str, list[str]] = {
         "recast_dirs",
         "shared_evaluation",
     ],
-    "zprime_atlas.constraints.recast.darkcast": ["RecastConstraint", "acceptance", "shared_evaluation"],
+    "zprime_atlas.constraints.recast.darkcast": ["RecastConstraint", "acceptance", "closed_form",
+                                                 "lifetime_ratio", "shared_evaluation"],
     "zprime_atlas.constraints.recast.discovery": [
         "ENV_VAR",
         "discover_recasts",
