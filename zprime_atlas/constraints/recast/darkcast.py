@@ -501,7 +501,12 @@ class RecastConstraint(Constraint):
         r1 = np.asarray(r1, dtype=np.float64)
         if not self._lifetime_matters:
             return LifetimeForm(r1, None, np.zeros(()), np.zeros(()))
-        return LifetimeForm(r1, _lifetime(width1), ref["t0"], ref["t1"])
+        couplings, widths, shared = _couplings_and_widths(m, 1.0, model, mix)
+        if shared is None:
+            tau1 = _lifetime(width1)
+        else:  # the same lifetime for every search of a chunk: computed once
+            tau1 = _derived(shared, ("lifetime",), _lifetime_of_total, couplings, widths, m)
+        return LifetimeForm(r1, tau1, ref["t0"], ref["t1"])
 
     def _g2_form(self, m: NDArray, g2_min: NDArray, g2_max: NDArray, model: Model, mix: Mixing
                  ) -> G2Form | None:  # fmt: skip
@@ -728,6 +733,11 @@ def _derived(shared: _Shared | None, key: tuple, compute: Callable[[Any, Any, An
 
 def _production(mechanism: str, couplings: Mapping, _widths: Mapping, m: NDArray) -> NDArray:
     return production_factor(mechanism, couplings, m)
+
+
+def _lifetime_of_total(couplings: Mapping, widths: Mapping, m: NDArray) -> NDArray:
+    """Lifetime (s) from the total width, as ``_lifetime(_total(...))``."""
+    return _lifetime(_total(couplings, widths, m))
 
 
 def _total(_couplings: Mapping, widths: Mapping, _m: NDArray) -> NDArray:
