@@ -589,3 +589,35 @@ def test_rvalue_scaling_and_sign_flip(B, Le, Lmu, k, eps_over_g, which, u) -> No
     g = np.geomspace(1e-7, 1e-1, 50)
     np.testing.assert_allclose(c.ratio(m, g / k, x.scaled(k), eps_over_g=k * eps_over_g),
                                c.ratio(m, g, x, eps_over_g=eps_over_g), rtol=1e-9)  # fmt: skip
+
+
+def test_rvalue_interpolation_on_the_mass_axis_equals_the_broadcast_one() -> None:
+    """RValueTable.interpolate computes the mass coordinate once per mass; the numbers equal, bit
+    for bit, those of the same steps on the broadcast arrays (in range, outside it, NaN eps)."""
+    table = constraints.get("lhcb_2017_displaced").data
+    lo, hi = table.mass_range
+    rng = np.random.default_rng(3)
+    m = np.concatenate([[lo / 2, lo, hi, 2 * hi], rng.uniform(lo, hi, 30)])[None, :, None]
+    e_lo, e_hi = table.eps_range
+    eps = 10.0 ** rng.uniform(np.log10(e_lo) - 1, np.log10(e_hi) + 1, (5, 1, 7))
+    eps[0, 0, 0] = np.nan
+
+    def broadcast_reference(m, eps):
+        m, eps = np.broadcast_arrays(m, eps)
+        lm, le, lr = np.log(table.masses), np.log(table.eps), np.log(table.r)
+        inside = (m >= table.masses[0]) & (m <= table.masses[-1])
+        x = np.log(np.where(inside, m, table.masses[0]))
+        y = np.log(np.clip(np.nan_to_num(eps, nan=table.eps[0]), table.eps[0], table.eps[-1]))
+        i = np.clip(np.searchsorted(lm, x, side="right") - 1, 0, len(lm) - 2)
+        j = np.clip(np.searchsorted(le, y, side="right") - 1, 0, len(le) - 2)
+        u = np.clip((x - lm[i]) / (lm[i + 1] - lm[i]), 0.0, 1.0)
+        v = np.clip((y - le[j]) / (le[j + 1] - le[j]), 0.0, 1.0)
+        val = ((1 - u) * (1 - v) * lr[i, j] + u * (1 - v) * lr[i + 1, j]
+               + (1 - u) * v * lr[i, j + 1] + u * v * lr[i + 1, j + 1])  # fmt: skip
+        return np.where(inside & ~np.isnan(eps), np.exp(val), np.nan)
+
+    got = table.interpolate(m, eps)
+    assert got.shape == (5, m.shape[1], 7)
+    np.testing.assert_array_equal(got, broadcast_reference(m, eps))
+    assert np.isnan(got[:, 0]).all()  # below the mass range
+    assert np.isfinite(got[1:, 4:]).all()

@@ -235,9 +235,12 @@ class RValueTable:
         return float(self.eps[0]), float(self.eps[-1])
 
     def interpolate(self, m: NDArray[np.float64], eps: NDArray[np.float64]) -> NDArray[np.float64]:
-        """r at (m, eps) (broadcast): NaN outside the mass range, eps clipped to the grid."""
-        m, eps = np.broadcast_arrays(np.asarray(m, dtype=np.float64),
-                                     np.asarray(eps, dtype=np.float64))  # fmt: skip
+        """r at (m, eps) (broadcast): NaN outside the mass range, eps clipped to the grid.
+
+        The mass coordinate is computed on ``m``'s own shape and the eps coordinate on ``eps``'s
+        (elementwise steps: the same numbers as on the broadcast arrays), so a scan's mass axis
+        costs one logarithm and one search per mass, not per point."""
+        m, eps = np.asarray(m, dtype=np.float64), np.asarray(eps, dtype=np.float64)
         lm, le, lr = np.log(self.masses), np.log(self.eps), np.log(self.r)
         inside = (m >= self.masses[0]) & (m <= self.masses[-1])
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -249,7 +252,9 @@ class RValueTable:
         v = np.clip((y - le[j]) / (le[j + 1] - le[j]), 0.0, 1.0)
         val = ((1 - u) * (1 - v) * lr[i, j] + u * (1 - v) * lr[i + 1, j]
                + (1 - u) * v * lr[i, j + 1] + u * v * lr[i + 1, j + 1])  # fmt: skip
-        return np.where(inside & ~np.isnan(eps), np.exp(val), np.nan)
+        out = np.where(inside & ~np.isnan(eps), np.exp(val), np.nan)
+        shape = np.broadcast_shapes(m.shape, eps.shape)
+        return out if out.shape == shape else np.broadcast_to(out, shape).copy()
 
 
 def read_rvalue_csv(path: Path) -> RValueTable:
