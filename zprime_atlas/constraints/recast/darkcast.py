@@ -403,17 +403,19 @@ class RecastConstraint(Constraint):
         assert isinstance(self.data, RValueTable)
         if mix.proportional:
             # Rates and widths scale as g^2 and BRs do not depend on g: evaluate at g = 1.
-            couplings, widths, _ = _couplings_and_widths(m, 1.0, model, mix)
+            couplings, widths, shared = _couplings_and_widths(m, 1.0, model, mix)
             g2 = np.asarray(g, dtype=np.float64) ** 2
         else:
-            couplings, widths, _ = _couplings_and_widths(m, g, model, mix)
+            couplings, widths, shared = _couplings_and_widths(m, g, model, mix)
             g2 = np.ones(())
+        at = (couplings, widths, m)  # within a shared evaluation: what the other recasts computed
         prod: NDArray = np.zeros(())
         for k, w in ref["weights"].items():
-            prod = prod + w * production_factor(k, couplings, m)
+            prod = prod + w * _derived(shared, ("production", k), partial(_production, k), *at)
         prod = prod * g2
-        width_x = decays.total_from_widths(widths) * g2
-        br_x = self._branching(widths)
+        width_x = _derived(shared, ("total",), _total, *at) * g2
+        br_x = _derived(shared, ("branching", type(self)._branching, self.meta.final_states),
+                        lambda _c, w, _m: self._branching(w), *at)  # fmt: skip
         # The dark photon with the same lifetime: eps_eq^2 Gamma_A'(eps = 1) = Gamma_X.
         with np.errstate(divide="ignore", invalid="ignore"):
             eps_eq = np.sqrt(width_x / ref["width1"]) / E_CHARGE
@@ -422,11 +424,15 @@ class RecastConstraint(Constraint):
         g_use2 = (eps_use * E_CHARGE) ** 2
         # Beyond the tabulated lifetimes: efficiency ratio of [0, tau_e] (longer) or [tau_e, inf)
         # (shorter), tau_e the edge lifetime; x = tau_e / tau_X = (eps_eq / eps_e)^2.
+        # (each extrapolation computed only where it applies: the same numbers there)
+        eff = np.ones(np.shape(eps_eq))
+        is_longer, is_shorter = eps_eq < eps_lo, eps_eq > eps_hi
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             x = (eps_eq / eps_use) ** 2
-            longer = -np.expm1(-x) / -math.expm1(-1.0)
-            shorter = np.exp(1.0 - x)
-        eff = np.where(eps_eq < eps_lo, longer, np.where(eps_eq > eps_hi, shorter, 1.0))
+            if is_longer.any():
+                eff[is_longer] = -np.expm1(-x[is_longer]) / -math.expm1(-1.0)
+            if is_shorter.any():
+                eff[is_shorter] = np.exp(1.0 - x[is_shorter])
         r_ref = self.data.interpolate(m, eps_use)
         with np.errstate(divide="ignore", invalid="ignore"):
             r = prod / g_use2 * br_x / ref["br"] * eff / r_ref
