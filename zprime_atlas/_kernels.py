@@ -57,8 +57,13 @@ def _compiled() -> Any:
         import numba
     except ImportError:
         return None
-    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    return jit(_recast_summary_loop), jit(_parabola_sides_loop)
+    loops = (_recast_summary_loop, _parabola_sides_loop)
+    try:
+        jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+        return tuple(jit(f) for f in loops)
+    except RuntimeError:  # no writable cache location: compile in each process instead
+        jit = numba.njit(cache=False, nogil=True, error_model="numpy")
+        return tuple(jit(f) for f in loops)
 
 
 def recast_summary(
