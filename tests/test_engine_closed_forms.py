@@ -8,10 +8,12 @@ for every mixing kind, in compact (survey-like) and full summaries.
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
-from zprime_atlas import catalogue, constraints, engine
+from zprime_atlas import _kernels, catalogue, constraints, engine
 from zprime_atlas.constraints.base import Constraint
 from zprime_atlas.constraints.rate_shift import parabola_sides
 from zprime_atlas.constraints.recast.darkcast import _EXP_SATURATED
@@ -55,16 +57,43 @@ MIXINGS = [
 ]
 
 
+#: the forms in numpy, and (numba installed) by the compiled kernels of zprime_atlas._kernels
+KERNELS = ["numpy"] + (["numba"] if importlib.util.find_spec("numba") else [])
+
+
 @pytest.mark.parametrize("compact", [True, False])
 @pytest.mark.parametrize("mixing", MIXINGS, ids=["xi", "eps_over_g", "loop"])
 def test_scan_with_closed_forms_equals_the_full_evaluation(monkeypatch, compact, mixing) -> None:
-    fast = _run(compact, **mixing)
+    """With the numpy forms and with the compiled kernels, which thereby give the numpy path's
+    numbers bit for bit."""
+    calls: list[str] = []
+    for kernel in ("recast_summary", "parabola_sides"):
+        original = getattr(_kernels, kernel)
+
+        def spy(*args, _original=original, _name=kernel):
+            calls.append(_name)
+            return _original(*args)
+
+        monkeypatch.setattr(_kernels, kernel, spy)
+    runs = {}
+    for kernels in KERNELS:
+        monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", kernels)
+        before = len(calls)
+        runs[kernels] = _run(compact, **mixing)
+        if kernels == "numba":  # the kernels ran, for every recast and rate shift of every chunk
+            assert len(calls) - before > 20
+            # the point forms (rate shifts among them) serve compact summaries only
+            assert ("parabola_sides" in calls[before:]) == compact
+        else:
+            assert len(calls) == before
     with monkeypatch.context() as patch:
         _no_forms(patch)
         slow = _run(compact, **mixing)
-    assert fast.keys() == slow.keys()
-    differ = [k for k in fast if not np.array_equal(fast[k], slow[k], equal_nan=True)]
-    assert differ == []
+    for fast in runs.values():
+        assert fast.keys() == slow.keys()
+        differ = [k for k in fast if not np.array_equal(fast[k], slow[k], equal_nan=True)]
+        assert differ == []
+    fast = runs["numpy"]
     # not a comparison of empty results: counts between 0 and all 9 couplings, for the recasts and
     # for the rate shifts and tridents alike
     names = ("babar_2014_visible", "nucal_1991_dump", "borexino", "ccfr_trident")

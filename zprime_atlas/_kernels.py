@@ -35,10 +35,6 @@ __all__ = ["enabled", "parabola_sides", "recast_summary"]
 #: least this large (model-mass-mixing points); smaller scans stay on the numpy path.
 MIN_POINTS = 20_000
 
-# the thresholds of zprime_atlas.constraints.recast.darkcast (_EXP_UNDERFLOW, _EXP_SATURATED)
-_EXP_UNDERFLOW = 746.0
-_EXP_SATURATED = 40.0
-
 
 def enabled(n_points: int) -> bool:
     """Whether a chunk of ``n_points`` (model, mass, mixing) points uses the compiled kernels:
@@ -69,7 +65,7 @@ def _compiled() -> Any:
 def recast_summary(
     r1: NDArray, tau1: NDArray | None, t0: NDArray, t1: NDArray, mass_index: NDArray[np.intp],
     g2: NDArray, g2_min: NDArray, g2_max: NDArray, no_band: NDArray[np.bool_], high: NDArray,
-    compact: bool,
+    compact: bool, underflow: float, saturated: float,
 ) -> tuple[NDArray[np.uint8], NDArray[np.float64], NDArray[np.bool_]]:
     """(excluded count, smallest r, the points without a closed form) of a recast with
     r = r1 g^2 E(tau1/g^2; t0, t1) at the chunk masses ``mass_index``, as
@@ -78,7 +74,9 @@ def recast_summary(
 
     ``r1`` and ``tau1`` (lifetime in s at g = 1; None: no lifetime cut) per point of the
     selection (N, Ms, K); ``t0``, ``t1`` (s) per selected mass; ``g2`` (N, M, K, G), ``g2_min``,
-    ``g2_max``, ``no_band`` and ``high`` (N, M, K) on the chunk's whole mass axis."""
+    ``g2_max``, ``no_band`` and ``high`` (N, M, K) on the chunk's whole mass axis; ``underflow``
+    and ``saturated`` the exponent thresholds of the recasts (``darkcast._EXP_UNDERFLOW``,
+    ``darkcast._EXP_SATURATED``)."""
     kernel = _compiled()[0]
     n, ms, k = r1.shape
     count = np.zeros((n, ms, k), dtype=np.uint8)
@@ -86,14 +84,15 @@ def recast_summary(
     alive = np.zeros((n, ms, k), dtype=np.bool_)
     lifetime = tau1 is not None
     kernel(r1, r1 if tau1 is None else tau1, t0, t1, mass_index, g2, g2_min, g2_max, no_band,
-           high, lifetime, compact, count, low, alive)  # fmt: skip
+           high, lifetime, compact, underflow, saturated, count, low, alive)  # fmt: skip
     return count, low, alive
 
 
 def _recast_summary_loop(
     r1: NDArray, tau1: NDArray, t0: NDArray, t1: NDArray, mass_index: NDArray[np.intp],
     g2: NDArray, g2_min: NDArray, g2_max: NDArray, no_band: NDArray[np.bool_], high: NDArray,
-    lifetime: bool, compact: bool, count: NDArray[np.uint8], low: NDArray, alive: NDArray[np.bool_],
+    lifetime: bool, compact: bool, underflow: float, saturated: float, count: NDArray[np.uint8],
+    low: NDArray, alive: NDArray[np.bool_],
 ) -> None:
     """One pass over the points; the arithmetic of ``_slowest_decay``, ``RecastConstraint._g2_form``
     and ``_ClosedForms.summary`` point by point (see there for why each step is exact)."""
@@ -114,8 +113,8 @@ def _recast_summary_loop(
                     tau = tau1[i, j, k]
                     tau_max = tau / lo
                     inv_min = 1.0 / tau_max if math.isfinite(tau_max) else 0.0
-                    dead = (a0 * inv_min > _EXP_UNDERFLOW) and not math.isnan(a1)
-                    prompt = (a0 == 0.0) and (span * inv_min >= _EXP_SATURATED) \
+                    dead = (a0 * inv_min > underflow) and not math.isnan(a1)
+                    prompt = (a0 == 0.0) and (span * inv_min >= saturated) \
                         and (tau / hi > 0.0)  # fmt: skip
                 else:
                     inv_min = 0.0

@@ -362,6 +362,8 @@ class _ClosedForms:
                           ) -> tuple[NDArray[np.uint8], NDArray, NDArray[np.intp]] | None:  # fmt: skip
         """:meth:`summary` of a search with a :class:`LifetimeForm`, by the compiled kernel
         (:func:`zprime_atlas._kernels.recast_summary`): the same numbers in one pass."""
+        from .constraints.recast.darkcast import _EXP_SATURATED, _EXP_UNDERFLOW
+
         n, n_m, n_k = self.g2.shape[:3]
         index = np.arange(n_m)[where]
         ms = index.size
@@ -373,7 +375,7 @@ class _ClosedForms:
             self.high = np.full(self.g2_min.shape, np.nan)
         count, low, alive = _kernels.recast_summary(
             r1, tau1, t0, t1, index, self.g2, self.g2_min[..., 0], self.g2_max[..., 0],
-            self.no_band[..., 0], self.high[..., 0], compact,
+            self.no_band[..., 0], self.high[..., 0], compact, _EXP_UNDERFLOW, _EXP_SATURATED,
         )
         todo = np.flatnonzero(alive)
         if todo.size > _POINTS_SHARE * alive.size:
@@ -408,19 +410,10 @@ class _ClosedForms:
 
         tau1 = None if form.tau1 is None else column(form.tau1)
         r = lifetime_ratio(column(form.r1), tau1, g2, column(form.t0), column(form.t1))
-        excluded = r >= 1.0
-        count[at_points] = np.count_nonzero(excluded, axis=1)
-        if compact:
-            silent = np.isnan(r[:, 0])
-            for j in range(1, n_g):
-                silent &= np.isnan(r[:, j])
-            low[at_points] = np.where(silent, np.nan, 0.0)
-        else:
-            smallest = np.array(r[:, 0])
-            for j in range(1, n_g):
-                np.fmin(smallest, r[:, j], out=smallest)
-            low[at_points] = smallest
-        row, col = np.nonzero(excluded)
+        count[at_points], smallest = _count_and_min(r)
+        # fmin ignores NaN: the smallest r is NaN exactly where r says nothing at any coupling
+        low[at_points] = np.where(np.isnan(smallest), np.nan, 0.0) if compact else smallest
+        row, col = np.nonzero(r >= 1.0)
         if row.size:
             if self.hit is None:
                 self.hit = np.zeros(self.g2.size, dtype=bool)

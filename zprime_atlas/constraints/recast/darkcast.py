@@ -403,19 +403,12 @@ class RecastConstraint(Constraint):
         assert isinstance(self.data, RValueTable)
         if mix.proportional:
             # Rates and widths scale as g^2 and BRs do not depend on g: evaluate at g = 1.
-            couplings, widths, shared = _couplings_and_widths(m, 1.0, model, mix)
-            g2 = np.asarray(g, dtype=np.float64) ** 2
+            g_eval, g2 = 1.0, np.asarray(g, dtype=np.float64) ** 2
         else:
-            couplings, widths, shared = _couplings_and_widths(m, g, model, mix)
-            g2 = np.ones(())
-        at = (couplings, widths, m)  # within a shared evaluation: what the other recasts computed
-        prod: NDArray = np.zeros(())
-        for k, w in ref["weights"].items():
-            prod = prod + w * _derived(shared, ("production", k), partial(_production, k), *at)
+            g_eval, g2 = g, np.ones(())
+        prod, br_x, total = self._production_branching_total(m, g_eval, model, mix, ref["weights"])
         prod = prod * g2
-        width_x = _derived(shared, ("total",), _total, *at) * g2
-        br_x = _derived(shared, ("branching", type(self)._branching, self.meta.final_states),
-                        lambda _c, w, _m: self._branching(w), *at)  # fmt: skip
+        width_x = total * g2
         # The dark photon with the same lifetime: eps_eq^2 Gamma_A'(eps = 1) = Gamma_X.
         with np.errstate(divide="ignore", invalid="ignore"):
             eps_eq = np.sqrt(width_x / ref["width1"]) / E_CHARGE
@@ -448,20 +441,26 @@ class RecastConstraint(Constraint):
             mix = Mixing("ratio", np.zeros(()), mix.loop_scale)
         return intervals_by_scan(lambda g: self._rvalue_ratio(m, g, model, mix, ref), shape)
 
-    def _prompt_signal_and_width(self, m, g, model, mix, ref) -> tuple[NDArray, NDArray]:
-        """(r without the lifetime factor, total width of X) for couplings g."""
+    def _production_branching_total(self, m, g, model, mix, weights) -> tuple[NDArray, ...]:
+        """(sum_k w_k P_k, BR into the final states, total width) of X for couplings g, with the
+        production weights ``weights`` of the reference; within a shared evaluation, the
+        factors every recast of the chunk has already computed."""
         couplings, widths, shared = _couplings_and_widths(m, g, model, mix)
         at = (couplings, widths, m)
-        prod = 0.0
-        for k, w in ref["weights"].items():
-            factor = _derived(shared, ("production", k), partial(_production, k), *at)
-            prod = prod + w * factor
+        prod: NDArray = np.zeros(())
+        for k, w in weights.items():
+            prod = prod + w * _derived(shared, ("production", k), partial(_production, k), *at)
         br = _derived(shared, ("branching", type(self)._branching, self.meta.final_states),
                       lambda _c, w, _m: self._branching(w), *at)  # fmt: skip
+        return prod, br, _derived(shared, ("total",), _total, *at)
+
+    def _prompt_signal_and_width(self, m, g, model, mix, ref) -> tuple[NDArray, NDArray]:
+        """(r without the lifetime factor, total width of X) for couplings g."""
+        prod, br, total = self._production_branching_total(m, g, model, mix, ref["weights"])
         with np.errstate(divide="ignore", invalid="ignore"):
             r = prod * br / (ref["br"] * ref["e_ref"] * ref["g_lo"] ** 2)
         r = np.where(np.isnan(ref["g_lo"]), np.nan, r)
-        return r, _derived(shared, ("total",), _total, *at)
+        return r, total
 
     @property
     def _lifetime_matters(self) -> bool:
