@@ -11,7 +11,8 @@ reference makes about twenty passes over them:
 
 Each makes the same IEEE operations in the same order as its reference (no fast-math, no
 transcendental function whose result is kept), so every number it returns is the numpy path's
-bit for bit (tests/test_kernels.py runs both on the same chunks and on adversarial points). The
+bit for bit (tests/test_kernels.py runs both on adversarial points, test_engine_closed_forms.py
+on scans). The
 numpy path stays the reference and runs wherever numba is not installed, or with
 ``ZPRIME_ATLAS_KERNELS=numpy``.
 
