@@ -67,7 +67,7 @@ def test_scan_with_closed_forms_equals_the_full_evaluation(monkeypatch, compact,
     """With the numpy forms and with the compiled kernels, which thereby give the numpy path's
     numbers bit for bit."""
     calls: list[str] = []
-    for kernel in ("recast_summary", "parabola_sides"):
+    for kernel in ("recast_summary", "parabola_sides", "point_marks", "nsi_chi2"):
         original = getattr(_kernels, kernel)
 
         def spy(*args, _original=original, _name=kernel):
@@ -84,6 +84,10 @@ def test_scan_with_closed_forms_equals_the_full_evaluation(monkeypatch, compact,
             assert len(calls) - before > 20
             # the point forms (rate shifts among them) serve compact summaries only
             assert ("parabola_sides" in calls[before:]) == compact
+            assert ("point_marks" in calls[before:]) == compact
+            # the NSI best fit of the point form's undecided models (the full evaluation's
+            # best fit has the scan's four axes and stays in numpy)
+            assert ("nsi_chi2" in calls[before:]) == compact
         else:
             assert len(calls) == before
     with monkeypatch.context() as patch:

@@ -18,7 +18,7 @@ from zprime_atlas import _kernels, engine
 from zprime_atlas.constraints.base import Constraint, LifetimeForm
 from zprime_atlas.constraints.recast.darkcast import RecastConstraint
 from zprime_atlas.couplings import Mixing
-from zprime_atlas.models import model
+from zprime_atlas.models import Model, model
 
 pytest.importorskip("numba")
 
@@ -206,3 +206,79 @@ def test_the_parabola_kernel_equals_numpy(monkeypatch, seed, spread) -> None:
         out[kernels] = parabola_sides(beta, gamma, 1.0, u_min, u_max, d_lo_a, d_hi_a, spread)
     for fast, slow in zip(out["numba"], out["numpy"], strict=True):
         np.testing.assert_array_equal(fast, slow)
+
+
+def test_the_point_marks_equal_numpy() -> None:
+    """Counts, silence and marks of the undecided points: r exactly 1 and one rounding step
+    below, NaN at every coupling, at some, infinite r; points gathered out of order."""
+    rng = np.random.default_rng(3)
+    n_points, n_g = 40, 9
+    r = 10.0 ** rng.uniform(-2, 2, (n_points, n_g))
+    r[0] = np.nan  # says nothing
+    r[1, :4] = np.nan  # says something at the other couplings
+    r[2, 3] = 1.0
+    r[3, 3] = np.nextafter(1.0, 0.0)
+    r[4, 5] = np.inf
+    r[5] = 0.5  # below 1 at every coupling: counted 0, says something
+    shape = (5, 4, 3)
+    todo = np.sort(rng.choice(np.prod(shape), n_points, replace=False))
+    rows = rng.permutation(200)[:n_points]
+    count = np.full(shape, 7, dtype=np.uint8)
+    low = np.full(shape, 3.0)
+    hit = np.zeros(200 * n_g, dtype=bool)
+    assert _kernels.point_marks(r, todo, rows, count, low, hit)
+    # the numpy steps of engine._ClosedForms.points
+    want_count, want_low = np.full(shape, 7, dtype=np.uint8), np.full(shape, 3.0)
+    want_count.reshape(-1)[todo] = np.count_nonzero(r >= 1.0, axis=1)
+    want_low.reshape(-1)[todo] = np.where(np.all(np.isnan(r), axis=1), np.nan, 0.0)
+    want_hit = np.zeros_like(hit)
+    row, col = np.nonzero(r >= 1.0)
+    want_hit[rows[row] * n_g + col] = True
+    np.testing.assert_array_equal(count, want_count)
+    np.testing.assert_array_equal(low, want_low)
+    np.testing.assert_array_equal(hit, want_hit)
+    assert count.reshape(-1)[todo[2]] >= 1
+    assert not hit[rows[3] * n_g + 3]
+    # nothing excluded: no mark, and the kernel says so
+    hit[:] = False
+    assert not _kernels.point_marks(np.full((2, n_g), 0.5), todo[:2], rows[:2], count, low, hit)
+    assert not hit.any()
+
+
+def test_the_nsi_kernels_equal_numpy(monkeypatch) -> None:
+    """The NSI chi^2 (best-fit scan and Delta chi^2 at couplings), compiled and numpy, on models
+    with zero flavour differences or charge sums, at kappa = 0, at couplings so large that kappa
+    overflows to infinity and the coordinates leave the table (clipped), and across the table."""
+    from zprime_atlas.constraints.nsi import NSIOscillation, model_direction
+
+    # (B, Le, Lmu, Ltau): Lmu-Ltau (no charge of matter), Le-Lmu, B-3Le, B-3Lmu, B-L,
+    # Le-Ltau, and mixtures
+    generators = np.array([
+        (0, 0, 1, -1), (0, 1, -1, 0), (1, -3, 0, 0), (1, 0, -3, 0), (1, -1, -1, -1),
+        (0, 1, 0, -1), (1, 0, -1.5, -1.5), (0, 2, -1, -1), (0.3, -0.7, 0.2, 0.2),
+    ], dtype=float)  # fmt: skip
+    x = Model.from_generators(*generators.T)
+    c = NSIOscillation()
+    d = model_direction(x, c.inputs.y_n_earth)
+    dd = {k: np.broadcast_to(v, (len(generators),))[:, None] for k, v in d.items()}
+    g = np.concatenate([[0.0], np.geomspace(1e-12, 1.0, 60), [1e150, 1e200]])[None, :]
+    g = np.broadcast_to(g, (len(generators), g.shape[1]))
+    m = np.geomspace(1e-6, 10.0, len(generators))[:, None]
+    out = {}
+    for kernels in ("numba", "numpy"):
+        monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", kernels)
+        k_best, chi_best = c._best_fit_of(d)
+        with np.errstate(over="ignore", invalid="ignore"):  # kappa = inf at the largest g
+            r = c._delta_fast(dd, chi_best[:, None], m, g, clip=True)
+        out[kernels] = (k_best, chi_best, r)
+    for fast, slow in zip(out["numba"], out["numpy"], strict=True):
+        np.testing.assert_array_equal(fast, slow)
+    r = out["numpy"][2]
+    # Lmu-Ltau has no electron or baryon charge: no matter potential even where kappa is infinite
+    # (the exact zeros); elsewhere kappa = inf leaves the table (clipped coordinates) and r = inf
+    assert r[0, -1] == 0.0
+    assert np.isinf(r[:, -1]).any()
+    assert np.isfinite(r[:, 0]).all()
+    assert (r[:, 0] >= 0).all()
+    assert ((r > 0) & (r < 1)).any()
+    assert (r >= 1).any()

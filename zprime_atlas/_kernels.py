@@ -1,13 +1,19 @@
 """Optional compiled kernels of the scan engine (numba; ``pip install "zprime-atlas[numba]"``).
 
-Two kernels, each a loop over the (model, mass, mixing) points of a chunk where the numpy
-reference makes about twenty passes over them:
+Kernels, each a loop over the (model, mass, mixing) points of a chunk where the numpy
+reference makes several passes over them:
 
 - :func:`recast_summary`, the closed-form summary of a recast search with eps proportional to g
   (:meth:`zprime_atlas.engine._ClosedForms.summary`);
 - :func:`parabola_sides`, where a rate shift beta p + gamma p^2 stays inside or outside its
   allowed band for every coupling of a point (``rate_shift.parabola_sides``: rate shifts, CEvNS
-  counts, tridents).
+  counts, tridents);
+- :func:`point_marks`, the bookkeeping of the points a point form left undecided
+  (:meth:`zprime_atlas.engine._ClosedForms.points`): their excluded counts, whether r says
+  something, and the marks of the excluded couplings, from r at their couplings in one pass;
+- :func:`nsi_coordinates` and :func:`nsi_chi2`, the NSI chi^2 along a model's direction
+  (``NSIOscillation._chi2_block``: the solar table's bilinear interpolation and the atmospheric
+  terms) around numpy's arcsinh, for the best-fit scan and the undecided points.
 
 Each makes the same IEEE operations in the same order as its reference (no fast-math, no
 transcendental function whose result is kept), so every number it returns is the numpy path's
@@ -30,7 +36,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["enabled", "parabola_sides", "recast_summary"]
+__all__ = ["enabled", "nsi_chi2", "nsi_coordinates", "parabola_sides", "point_marks",
+           "recast_summary"]
 
 #: Kernels pay for numba's import and cache load (~0.3-0.5 s once per process) only on chunks at
 #: least this large (model-mass-mixing points); smaller scans stay on the numpy path.
@@ -49,12 +56,14 @@ def enabled(n_points: int) -> bool:
 
 @cache
 def _compiled() -> Any:
-    """The compiled kernels (summary, parabola sides), or None without numba."""
+    """The compiled kernels (summary, parabola sides, point marks, NSI coordinates and chi^2), or
+    None without numba."""
     try:
         import numba
     except ImportError:
         return None
-    loops = (_recast_summary_loop, _parabola_sides_loop)
+    loops = (_recast_summary_loop, _parabola_sides_loop, _point_marks_loop, _nsi_coordinates_loop,
+             _nsi_chi2_loop)
     try:
         jit = numba.njit(cache=True, nogil=True, error_model="numpy")
         return tuple(jit(f) for f in loops)
@@ -218,3 +227,137 @@ def _parabola_sides_loop(
                     above[i0, i1, i2, i3] = math.isfinite(high_side - low_side) and (
                         (low_side >= hi_d) or (high_side <= lo_d))
 
+
+
+def point_marks(r: NDArray, todo: NDArray[np.intp], rows: NDArray[np.intp], count: NDArray[np.uint8],
+                low: NDArray, hit: NDArray[np.bool_]) -> bool:
+    """From r (P, G) at the couplings of the undecided points: ``count.flat[todo[p]]`` = how many
+    r[p] >= 1 (NaN is not), ``low.flat[todo[p]]`` = NaN where every r[p] is NaN (r says nothing)
+    else 0, and ``hit[rows[p] G + q] = True`` where r[p, q] >= 1, as
+    :meth:`engine._ClosedForms.points` computes them with numpy; ``count``, ``low`` contiguous.
+    Whether any coupling was marked."""
+    flat_count, flat_low = count.reshape(-1), low.reshape(-1)
+    assert np.shares_memory(flat_count, count)
+    assert np.shares_memory(flat_low, low)
+    return bool(_compiled()[2](r, todo, rows, flat_count, flat_low, hit))
+
+
+def _point_marks_loop(r: NDArray, todo: NDArray[np.intp], rows: NDArray[np.intp],
+                      count: NDArray[np.uint8], low: NDArray, hit: NDArray[np.bool_]) -> bool:
+    """Comparisons only: r >= 1 and r != r, point by point."""
+    n_p, n_g = r.shape
+    any_hit = False
+    for p in range(n_p):
+        c = 0
+        silent = True
+        base = rows[p] * n_g
+        for q in range(n_g):
+            v = r[p, q]
+            if v >= 1.0:
+                c += 1
+                hit[base + q] = True
+            if v == v:
+                silent = False
+        count[todo[p]] = c
+        low[todo[p]] = math.nan if silent else 0.0
+        if c:
+            any_hit = True
+    return any_hit
+
+
+def nsi_coordinates(kappa: NDArray, a_eff: NDArray, q0: NDArray, qn: NDArray, w_scale: float,
+                    w0: NDArray, w1: NDArray) -> None:
+    """``w0 = kappa a_eff q0 / w_scale``, ``w1 = kappa a_eff qn / w_scale`` (kappa (R, C), the
+    factors per row (R,)), the steps of ``NSIOscillation._chi2_block`` before the arcsinh: a product
+    with a zero factor is 0 even where kappa is infinite."""
+    _compiled()[3](kappa, a_eff, q0, qn, w_scale, w0, w1)
+
+
+def _nsi_coordinates_loop(kappa: NDArray, a_eff: NDArray, q0: NDArray, qn: NDArray,
+                          w_scale: float, w0: NDArray, w1: NDArray) -> None:
+    """Products and a division; ``0.0`` for a zero factor is numpy's exact zero (its sign, where
+    numpy keeps -0.0 instead, is lost once the coordinate is offset by S_MAX)."""
+    n_r, n_c = kappa.shape
+    for i in range(n_r):
+        fa, f0, f1 = a_eff[i], q0[i], qn[i]
+        for j in range(n_c):
+            t = kappa[i, j] * fa
+            if fa == 0.0:
+                t = 0.0
+            x = t * f0
+            if f0 == 0.0:
+                x = 0.0
+            y = t * f1
+            if f1 == 0.0:
+                y = 0.0
+            w0[i, j] = x / w_scale
+            w1[i, j] = y / w_scale
+
+
+def nsi_chi2(s0: NDArray, s1: NDArray, kappa: NDArray, corners: NDArray, ln10: float,
+             s_max: float, step: float, top: float, row_length: float, diff: NDArray,
+             q_earth: NDArray, edge: NDArray, crit: NDArray, out: NDArray) -> None:
+    """chi^2 of ``NSIOscillation._chi2_block`` from ``s0 = arcsinh(w0)``, ``s1 = arcsinh(w1)``
+    (:func:`nsi_coordinates`, then numpy's arcsinh): the solar table's bilinear interpolation
+    (``SolarChi2._lookup_into``; ``corners`` from ``SolarChi2._corners``, ``top = 2 N_HALF``,
+    ``row_length`` the table's row length) plus crit_n (kappa diff_n q_earth / edge_n)^2 per
+    atmospheric bound n (``diff``, ``edge`` (n, R), ``q_earth`` (R,), ``crit`` (n,))."""
+    _compiled()[4](s0, s1, kappa, corners, ln10, s_max, step, top, row_length, diff, q_earth,
+                   edge, crit, out)  # fmt: skip
+
+
+def _nsi_chi2_loop(s0: NDArray, s1: NDArray, kappa: NDArray, corners: NDArray, ln10: float,
+                   s_max: float, step: float, top: float, row_length: float, diff: NDArray,
+                   q_earth: NDArray, edge: NDArray, crit: NDArray, out: NDArray) -> None:
+    """The numpy steps point by point, a row at a time in three loops the compiler vectorises
+    (cell and weights; interpolation; atmospheric terms): 3.7 instead of 16.6 ns per point as
+    one loop. np.clip keeps NaN (a NaN fails both comparisons here); a NaN cell index goes to
+    row 0, as ``take(mode="clip")`` does with numpy's cast of NaN, and gives NaN through the
+    weights either way. The cell index is clipped as a float (an exact integer) before the cast."""
+    n_r, n_c = s0.shape
+    n_atm = crit.shape[0]
+    last = float(corners.shape[0] - 1)
+    fu_row = np.empty(n_c)
+    fv_row = np.empty(n_c)
+    k_row = np.empty(n_c, dtype=np.intp)
+    for i in range(n_r):
+        for j in range(n_c):
+            u = ((s0[i, j] / ln10) + s_max) / step
+            u = 0.0 if u < 0.0 else (top if u > top else u)
+            fi = np.floor(u)
+            fi = top - 1.0 if fi > top - 1.0 else fi
+            fu_row[j] = u - fi
+            v = ((s1[i, j] / ln10) + s_max) / step
+            v = 0.0 if v < 0.0 else (top if v > top else v)
+            fj = np.floor(v)
+            fj = top - 1.0 if fj > top - 1.0 else fj
+            fv_row[j] = v - fj
+            kf = fi * row_length + fj
+            kf = 0.0 if kf != kf else kf
+            kf = 0.0 if kf < 0.0 else (last if kf > last else kf)
+            k_row[j] = int(kf)
+        for j in range(n_c):
+            k = k_row[j]
+            fu = fu_row[j]
+            fv = fv_row[j]
+            a = 1.0 - fu
+            b = 1.0 - fv
+            o = (a * b) * corners[k, 0]
+            o = o + (fu * b) * corners[k, 1]
+            o = o + (a * fv) * corners[k, 2]
+            o = o + (fu * fv) * corners[k, 3]
+            out[i, j] = o
+        qe = q_earth[i]
+        for n in range(n_atm):
+            fd = diff[n, i]
+            ed = edge[n, i]
+            cr = crit[n]
+            for j in range(n_c):
+                val = kappa[i, j] * fd
+                if fd == 0.0:
+                    val = 0.0
+                val = val * qe
+                if qe == 0.0:
+                    val = 0.0
+                val = val / ed
+                out[i, j] = out[i, j] + cr * (val * val)

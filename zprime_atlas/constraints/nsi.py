@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .. import _kernels
 from .._validate import as_coupling, as_mass
 from ..constants import G_FERMI, Y_N_EARTH
 from ..couplings import Mixing, effective_couplings
@@ -953,6 +954,32 @@ class NSIOscillation(Constraint):
             np.multiply(delta_chi2_critical(atm.interval_cl), value, out=value)
             np.add(out, value, out=out)
 
+    def _chi2_block_compiled(self, f: dict[str, NDArray], work: _Work, out: NDArray) -> None:
+        """:meth:`_chi2_block` for a block (rows, kappa values) with factors per row, by the
+        compiled kernels (:func:`zprime_atlas._kernels.nsi_chi2`) around numpy's arcsinh: the same
+        numbers, without a pass over the block per step."""
+        n_rows = out.shape[0]
+
+        def per_row(v: NDArray) -> NDArray[np.float64]:
+            return np.ascontiguousarray(np.broadcast_to(v, (n_rows, 1))[:, 0], dtype=np.float64)
+
+        solar = self.solar
+        kappa = work.kappa
+        _kernels.nsi_coordinates(kappa, per_row(f["a_eff"]), per_row(f["q0"]), per_row(f["qn"]),
+                                 solar.W_SCALE, work.w0, work.w1)  # fmt: skip
+        np.arcsinh(work.w0, out=work.w0)
+        np.arcsinh(work.w1, out=work.w1)
+        atm = self.inputs.atmospheric
+        n_atm = len(atm)
+        diff = np.empty((n_atm, n_rows))
+        edge = np.empty((n_atm, n_rows))
+        for n in range(n_atm):
+            diff[n], edge[n] = per_row(f[f"diff{n}"]), per_row(f[f"edge{n}"])
+        crit = np.array([delta_chi2_critical(a.interval_cl) for a in atm], dtype=np.float64)
+        _kernels.nsi_chi2(work.w0, work.w1, kappa, solar._corners(), math.log(10.0), solar.S_MAX,
+                          float(solar.s_grid[1] - solar.s_grid[0]), float(2 * solar.N_HALF),
+                          float(solar.table.shape[1]), diff, per_row(f["q_earth"]), edge, crit, out)
+
     def _blocks(
         self, shape: tuple[int, ...], factors: dict[str, NDArray],
         kappa_into: Callable[[slice, NDArray], None], finish: Callable[[slice, NDArray], None] | None,
@@ -969,12 +996,16 @@ class NSIOscillation(Constraint):
             return out.reshape(shape)
         rows = max(1, min(full[0], _BLOCK // max(per, 1)))
         work = _Work(rows * per)
+        # the compiled kernels take factors per row: (models or points, kappa values)
+        compiled = (nd == 2 and all(v.shape[1] == 1 for v in lead.values())
+                    and _kernels.enabled(out.size))  # fmt: skip
+        chi2_block = self._chi2_block_compiled if compiled else self._chi2_block
         for start in range(0, full[0], rows):
             sl = slice(start, min(start + rows, full[0]))
             block = out[sl]
             w = work.shaped(block.shape)
             kappa_into(sl, w.kappa)
-            self._chi2_block({k: _rows(v, sl) for k, v in lead.items()}, w, block)
+            chi2_block({k: _rows(v, sl) for k, v in lead.items()}, w, block)
             if finish is not None:
                 finish(sl, block)
         return out.reshape(shape)
