@@ -282,3 +282,34 @@ def test_the_nsi_kernels_equal_numpy(monkeypatch) -> None:
     assert (r[:, 0] >= 0).all()
     assert ((r > 0) & (r < 1)).any()
     assert (r >= 1).any()
+
+
+def test_the_box_range_kernel_equals_numpy(monkeypatch) -> None:
+    """SolarChi2.box_range compiled and in numpy where coordinates are NaN (one of a pair: fmin
+    takes the other; both: undecided), infinite, at the table's edges, and boxes of every size
+    up to and past the sparse tables' largest."""
+    from zprime_atlas import constraints
+
+    solar = constraints.get("nsi_oscillation").solar
+    top = float(2 * solar.N_HALF)
+    rng = np.random.default_rng(5)
+    n = 4000
+    u0 = rng.uniform(0, top, n)
+    v0 = rng.uniform(0, top, n)
+    u1 = np.clip(u0 + rng.uniform(-40, 40, n), 0, top)
+    v1 = np.clip(v0 + rng.uniform(-40, 40, n), 0, top)
+    u0[:5] = [np.nan, 0.0, top, np.inf, np.nan]
+    u1[:5] = [3.0, 0.0, top, 2.0, np.nan]
+    v1[5:8] = [np.nan, 0.0, top]
+    out = {}
+    for kernels in ("numba", "numpy"):
+        monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", kernels)
+        out[kernels] = solar.box_range((u0, u1), (v0, v1))
+    for fast, slow in zip(out["numba"], out["numpy"], strict=True):
+        np.testing.assert_array_equal(fast, slow)
+    low = out["numpy"][0]
+    assert np.isfinite(low[0])  # NaN with a finite partner: bounded
+    assert np.isnan(low[3])
+    assert np.isnan(low[4])
+    assert np.isfinite(low).mean() > 0.2
+    assert np.isnan(low[5:]).mean() > 0.2

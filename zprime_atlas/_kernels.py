@@ -13,7 +13,9 @@ reference makes several passes over them:
   something, and the marks of the excluded couplings, from r at their couplings in one pass;
 - :func:`nsi_coordinates` and :func:`nsi_chi2`, the NSI chi^2 along a model's direction
   (``NSIOscillation._chi2_block``: the solar table's bilinear interpolation and the atmospheric
-  terms) around numpy's arcsinh, for the best-fit scan and the undecided points.
+  terms) around numpy's arcsinh, for the best-fit scan and the undecided points, and
+  :func:`solar_box_range`, the table's bounds over the box of cells a point's path can cross
+  (``SolarChi2.box_range``).
 
 Each makes the same IEEE operations in the same order as its reference (no fast-math, no
 transcendental function whose result is kept), so every number it returns is the numpy path's
@@ -37,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["enabled", "nsi_chi2", "nsi_coordinates", "parabola_sides", "point_marks",
-           "recast_summary"]
+           "recast_summary", "solar_box_range"]
 
 #: Kernels pay for numba's import and cache load (~0.3-0.5 s once per process) only on chunks at
 #: least this large (model-mass-mixing points); smaller scans stay on the numpy path.
@@ -56,14 +58,14 @@ def enabled(n_points: int) -> bool:
 
 @cache
 def _compiled() -> Any:
-    """The compiled kernels (summary, parabola sides, point marks, NSI coordinates and chi^2), or
-    None without numba."""
+    """The compiled kernels (summary, parabola sides, point marks, NSI coordinates, chi^2 and box
+    range), or None without numba."""
     try:
         import numba
     except ImportError:
         return None
     loops = (_recast_summary_loop, _parabola_sides_loop, _point_marks_loop, _nsi_coordinates_loop,
-             _nsi_chi2_loop)
+             _nsi_chi2_loop, _solar_box_range_loop)
     try:
         jit = numba.njit(cache=True, nogil=True, error_model="numpy")
         return tuple(jit(f) for f in loops)
@@ -361,3 +363,73 @@ def _nsi_chi2_loop(s0: NDArray, s1: NDArray, kappa: NDArray, corners: NDArray, l
                     val = 0.0
                 val = val / ed
                 out[i, j] = out[i, j] + cr * (val * val)
+
+
+def solar_box_range(u0: NDArray, u1: NDArray, v0: NDArray, v1: NDArray, lo_table: NDArray,
+                    hi_table: NDArray, top: int, levels: int
+                    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # fmt: skip
+    """(min, max) of ``SolarChi2.box_range`` (see there) in one pass: the box of cells between
+    the coordinates (u0, u1) x (v0, v1), bounded by four look-ups in the sparse tables
+    ``lo_table``, ``hi_table`` (levels, levels, n0, n1) of ``SolarChi2._range_tables``."""
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (u0, u1, v0, v1)))
+    shape = arrays[0].shape
+    flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
+    low = np.empty(flat[0].size)
+    high = np.empty(flat[0].size)
+    _compiled()[5](*flat, np.ascontiguousarray(lo_table).reshape(-1),
+                   np.ascontiguousarray(hi_table).reshape(-1), lo_table.shape[2],
+                   lo_table.shape[3], top, levels, low, high)  # fmt: skip
+    return low.reshape(shape), high.reshape(shape)
+
+
+def _solar_box_range_loop(u0: NDArray, u1: NDArray, v0: NDArray, v1: NDArray, lo_f: NDArray,
+                          hi_f: NDArray, n0: int, n1: int, top: int, levels: int, low: NDArray,
+                          high: NDArray) -> None:  # fmt: skip
+    """Comparisons, floors and integer steps point by point; floor(log2(h)) of the box's side
+    h (an integer 1 to 2^(levels - 1)) counted by doubling. np.minimum keeps NaN (a NaN table
+    entry, never expected, propagates as there)."""
+    largest = 1 << (levels - 1)
+    for p in range(u0.size):
+        a0, a1, b0, b1 = u0[p], u1[p], v0[p], v1[p]
+        # np.fmin / np.fmax: the other one where one is NaN
+        u_lo = a1 if a0 != a0 else (a0 if a1 != a1 or a0 <= a1 else a1)
+        u_hi = a1 if a0 != a0 else (a0 if a1 != a1 or a0 >= a1 else a1)
+        v_lo = b1 if b0 != b0 else (b0 if b1 != b1 or b0 <= b1 else b1)
+        v_hi = b1 if b0 != b0 else (b0 if b1 != b1 or b0 >= b1 else b1)
+        if not (math.isfinite(u_lo) and math.isfinite(u_hi) and math.isfinite(v_lo)
+                and math.isfinite(v_hi)):  # fmt: skip
+            low[p] = math.nan
+            high[p] = math.nan
+            continue
+        r0 = min(max(math.floor(u_lo) - 1, 0), top)
+        r1 = min(max(math.floor(u_hi) + 2, 0), top)
+        c0 = min(max(math.floor(v_lo) - 1, 0), top)
+        c1 = min(max(math.floor(v_hi) + 2, 0), top)
+        h = r1 - r0 + 1
+        w = c1 - c0 + 1
+        if h > largest or w > largest:
+            low[p] = math.nan
+            high[p] = math.nan
+            continue
+        a = 0
+        while (2 << a) <= h:
+            a += 1
+        b = 0
+        while (2 << b) <= w:
+            b += 1
+        base = (a * levels + b) * n0
+        rows = (r0, max(r1 - (1 << a) + 1, r0))
+        cols = (c0, max(c1 - (1 << b) + 1, c0))
+        lo_v = math.inf
+        hi_v = -math.inf
+        for r in rows:
+            for c in cols:
+                k = (base + r) * n1 + c
+                x = lo_f[k]
+                if x != x or x < lo_v:
+                    lo_v = x if lo_v == lo_v else lo_v
+                y = hi_f[k]
+                if y != y or y > hi_v:
+                    hi_v = y if hi_v == hi_v else hi_v
+        low[p] = lo_v
+        high[p] = hi_v

@@ -483,6 +483,8 @@ class SolarChi2:
         top = 2 * self.N_HALF
         n1 = self.table.shape[1]
         levels = self.RANGE_LEVELS
+        if _kernels.enabled(max(np.size(a) for a in (*u, *v))):  # the same in one compiled pass
+            return _kernels.solar_box_range(*u, *v, lo_t, hi_t, top, levels)
         with np.errstate(invalid="ignore"):
             u_lo, u_hi = np.fmin(*u), np.fmax(*u)
             v_lo, v_hi = np.fmin(*v), np.fmax(*v)
@@ -763,7 +765,9 @@ class NSIOscillation(Constraint):
         evaluates the chi^2 with the reference :meth:`_chi2_along` (the same numbers)."""
         along = self._chi2_along_fast if fast else self._chi2_along
         shape = np.broadcast_shapes(*(np.shape(v) for v in d.values()))
-        d = {k: np.broadcast_to(v, shape)[..., None] for k, v in d.items()}
+        # one row per direction (the models' axes flattened: the same numbers, element by
+        # element, and the two axes the compiled chi^2 takes), reshaped back at the end
+        d = {k: np.broadcast_to(v, shape).reshape(-1, 1) for k, v in d.items()}
         # the grid is in units of the model's charge products, so that it scales with the charges
         products = [np.abs(d[f] * d[q]) for f in ("a", "b") for q in ("q0", "qn", "q_earth")]
         size = np.maximum.reduce(products)
@@ -788,7 +792,7 @@ class NSIOscillation(Constraint):
         better = interior & (chi_ref < np.take_along_axis(chi, i[..., None], -1)[..., 0])
         k_best = np.where(better, k_ref, k_i)
         chi_best = np.where(better, chi_ref, np.take_along_axis(chi, i[..., None], -1)[..., 0])
-        return k_best, np.minimum(chi_best, 0.0)
+        return k_best.reshape(shape), np.minimum(chi_best, 0.0).reshape(shape)
 
     def delta_chi2(self, m_X: ArrayLike, g_X: ArrayLike, model: Model) -> NDArray[np.float64]:
         """Delta chi^2 (Sun + Earth) at (m_X [GeV], g_X) relative to the best fit along the model's
