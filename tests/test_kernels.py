@@ -5,8 +5,10 @@
 return the same excluded counts, smallest r, masses left and largest r as the numpy reference on
 adversarial points: NaN and infinite r1, zero and infinite lifetimes, no band (g = 0), windows
 starting at 0 or reaching infinity, and r1 g^2 on both sides of 1 by one rounding step; likewise
-:func:`zprime_atlas._kernels.parabola_sides`. Real scans of every mixing kind, compact and full,
-run with and without the kernels in tests/test_engine_closed_forms.py.
+:func:`zprime_atlas._kernels.parabola_sides`, ``point_marks`` (undecided points' bookkeeping),
+``nsi_coordinates``/``nsi_chi2`` (the NSI chi^2) and ``solar_box_range``. Real scans of every
+mixing kind, compact and full, run with and without the kernels in
+tests/test_engine_closed_forms.py.
 """
 
 from __future__ import annotations
