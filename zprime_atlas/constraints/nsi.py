@@ -958,31 +958,35 @@ class NSIOscillation(Constraint):
             np.multiply(delta_chi2_critical(atm.interval_cl), value, out=value)
             np.add(out, value, out=out)
 
-    def _chi2_block_compiled(self, f: dict[str, NDArray], work: _Work, out: NDArray) -> None:
-        """:meth:`_chi2_block` for a block (rows, kappa values) with factors per row, by the
-        compiled kernels (:func:`zprime_atlas._kernels.nsi_chi2`) around numpy's arcsinh: the same
-        numbers, without a pass over the block per step."""
-        n_rows = out.shape[0]
+    def _per_row(self, lead: dict[str, NDArray], n_rows: int) -> dict[str, NDArray]:
+        """The factors of :meth:`_factors` (each (rows or 1, 1)) as the compiled kernels take
+        them, built once per evaluation: one value per row, the atmospheric bounds' flavour
+        differences and interval ends stacked (bounds, rows), and their critical values."""
 
-        def per_row(v: NDArray) -> NDArray[np.float64]:
+        def column(v: NDArray) -> NDArray[np.float64]:
             return np.ascontiguousarray(np.broadcast_to(v, (n_rows, 1))[:, 0], dtype=np.float64)
 
+        atm = self.inputs.atmospheric
+        out = {k: column(lead[k]) for k in ("a_eff", "q0", "qn", "q_earth")}
+        out["diff"] = np.array([column(lead[f"diff{n}"]) for n in range(len(atm))]).reshape(-1, n_rows)
+        out["edge"] = np.array([column(lead[f"edge{n}"]) for n in range(len(atm))]).reshape(-1, n_rows)
+        out["crit"] = np.array([delta_chi2_critical(a.interval_cl) for a in atm], dtype=np.float64)
+        return out
+
+    def _chi2_block_compiled(self, f: dict[str, NDArray], work: _Work, out: NDArray) -> None:
+        """:meth:`_chi2_block` for a block (rows, kappa values), ``f`` the block's rows of
+        :meth:`_per_row`, by the compiled kernels (:func:`zprime_atlas._kernels.nsi_chi2`) around
+        numpy's arcsinh: the same numbers, without a pass over the block per step."""
         solar = self.solar
         kappa = work.kappa
-        _kernels.nsi_coordinates(kappa, per_row(f["a_eff"]), per_row(f["q0"]), per_row(f["qn"]),
-                                 solar.W_SCALE, work.w0, work.w1)  # fmt: skip
+        _kernels.nsi_coordinates(kappa, f["a_eff"], f["q0"], f["qn"], solar.W_SCALE, work.w0,
+                                 work.w1)  # fmt: skip
         np.arcsinh(work.w0, out=work.w0)
         np.arcsinh(work.w1, out=work.w1)
-        atm = self.inputs.atmospheric
-        n_atm = len(atm)
-        diff = np.empty((n_atm, n_rows))
-        edge = np.empty((n_atm, n_rows))
-        for n in range(n_atm):
-            diff[n], edge[n] = per_row(f[f"diff{n}"]), per_row(f[f"edge{n}"])
-        crit = np.array([delta_chi2_critical(a.interval_cl) for a in atm], dtype=np.float64)
         _kernels.nsi_chi2(work.w0, work.w1, kappa, solar._corners(), math.log(10.0), solar.S_MAX,
                           float(solar.s_grid[1] - solar.s_grid[0]), float(2 * solar.N_HALF),
-                          float(solar.table.shape[1]), diff, per_row(f["q_earth"]), edge, crit, out)
+                          float(solar.table.shape[1]), f["diff"], f["q_earth"], f["edge"],
+                          f["crit"], out)  # fmt: skip
 
     def _blocks(
         self, shape: tuple[int, ...], factors: dict[str, NDArray],
@@ -1003,13 +1007,18 @@ class NSIOscillation(Constraint):
         # the compiled kernels take factors per row: (models or points, kappa values)
         compiled = (nd == 2 and all(v.shape[1] == 1 for v in lead.values())
                     and _kernels.enabled(out.size))  # fmt: skip
-        chi2_block = self._chi2_block_compiled if compiled else self._chi2_block
+        per_row = self._per_row(lead, full[0]) if compiled else {}
         for start in range(0, full[0], rows):
             sl = slice(start, min(start + rows, full[0]))
             block = out[sl]
             w = work.shaped(block.shape)
             kappa_into(sl, w.kappa)
-            chi2_block({k: _rows(v, sl) for k, v in lead.items()}, w, block)
+            if compiled:
+                # the block's rows (the last axis of every factor; the critical values per bound)
+                f = {k: v if k == "crit" else v[..., sl] for k, v in per_row.items()}
+                self._chi2_block_compiled(f, w, block)
+            else:
+                self._chi2_block({k: _rows(v, sl) for k, v in lead.items()}, w, block)
             if finish is not None:
                 finish(sl, block)
         return out.reshape(shape)
