@@ -67,7 +67,8 @@ def test_scan_with_closed_forms_equals_the_full_evaluation(monkeypatch, compact,
     """With the numpy forms and with the compiled kernels, which thereby give the numpy path's
     numbers bit for bit."""
     calls: list[str] = []
-    for kernel in ("recast_summary", "parabola_sides", "point_marks", "nsi_chi2"):
+    for kernel in ("recast_summary", "parabola_sides", "point_marks", "point_ratio_marks",
+                   "nsi_chi2"):
         original = getattr(_kernels, kernel)
 
         def spy(*args, _original=original, _name=kernel):
@@ -85,6 +86,8 @@ def test_scan_with_closed_forms_equals_the_full_evaluation(monkeypatch, compact,
             # the point forms (rate shifts among them) serve compact summaries only
             assert ("parabola_sides" in calls[before:]) == compact
             assert ("point_marks" in calls[before:]) == compact
+            # r inside the kernel: rate shifts, tridents, CEvNS (not for the loop's complex eps)
+            assert ("point_ratio_marks" in calls[before:]) == compact
             assert "nsi_chi2" in calls[before:]  # the NSI best fits
         else:
             assert len(calls) == before

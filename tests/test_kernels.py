@@ -315,3 +315,108 @@ def test_the_box_range_kernel_equals_numpy(monkeypatch) -> None:
     assert np.isnan(low[4])
     assert np.isfinite(low).mean() > 0.2
     assert np.isnan(low[5:]).mean() > 0.2
+
+
+def _boundary_couplings(ratio_at, index, n_points: int) -> np.ndarray:
+    """Per point: 0 (no band), couplings across 1e-7..10, and, where r crosses 1 between two of
+    them, the crossing to the last rounding step (g with r >= 1 on one side of it and < 1 one step
+    away) and its neighbours: r exactly at its threshold, the adversarial case of the marks."""
+    grid = np.geomspace(1e-7, 10.0, 60)
+    with np.errstate(all="ignore"):
+        r = ratio_at(index, np.broadcast_to(grid, (n_points, grid.size)))
+    side = r >= 1.0
+    change = side[:, 1:] != side[:, :-1]
+    has = change.any(axis=1)
+    first = np.argmax(change, axis=1)
+    lo = grid[first].copy()
+    hi = grid[first + 1].copy()
+    s_lo = side[np.arange(n_points), first]
+    # bisect on the floats' bit patterns (ordered like the positive floats): 64 steps to adjacency
+    a, b = lo.view(np.int64).copy(), hi.view(np.int64).copy()
+    for _ in range(64):
+        mid = a + (b - a) // 2
+        with np.errstate(all="ignore"):
+            s_mid = ratio_at(index, mid.view(np.float64)[:, None])[:, 0] >= 1.0
+        go_up = s_mid == s_lo
+        a = np.where(go_up, mid, a)
+        b = np.where(go_up, b, mid)
+    cross = np.where(has, b.view(np.float64), 1e-3)
+    below = np.nextafter(cross, 0.0)
+    return np.stack([np.zeros(n_points), np.full(n_points, 1e-6), below, cross,
+                     np.nextafter(cross, np.inf), np.full(n_points, 3e-2), np.full(n_points, 10.0),
+                     np.full(n_points, 1e30)], axis=1)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["ccfr_trident", "charm2_trident", "coherent_csi_2017",
+                                  "conusplus_2025", "borexino", "xenonnt_2024_b8", "pandax4t_2024_b8",
+                                  "texono_2010_nue"])  # fmt: skip
+def test_the_point_ratios_equal_numpy(name) -> None:
+    """r inside the kernel (:func:`_kernels.point_ratio_marks`) gives the counts, silence and
+    marks of ``ratio_at`` + the numpy steps at couplings one rounding step either side of r = 1,
+    at g = 0, at couplings where r overflows, for models whose muon coupling the mixing cancels
+    (Lmu-Ltau with eps/g = 1/e), without electron or quark charge, and with mixed charges."""
+    from zprime_atlas import constraints
+    from zprime_atlas.constants import E_CHARGE
+    from zprime_atlas.constraints.base import _at_points  # noqa: F401 (the forms use it)
+    from zprime_atlas.models import alpha_r
+
+    c = constraints.get(name)
+    alpha = np.linspace(-np.pi, np.pi, 16, endpoint=False)
+    big_r = np.array([-2.0, -0.5, 0.0, 0.3, 1.0, 3.0])
+    x = alpha_r(np.repeat(alpha, big_r.size)[:, None, None, None],
+                np.tile(big_r, alpha.size)[:, None, None, None])  # fmt: skip
+    lo, hi = c.mass_range
+    m = np.geomspace(max(lo, 1e-3) * 1.01, min(hi, 5.0) * 0.99, 3)[None, :, None, None]
+    k = np.array([0.0, 0.1, -0.05, 1.0 / E_CHARGE])[None, None, :, None]
+    mix = Mixing.parse(0.0, k, None)
+    shape = (x.charge("mu").shape[0], m.shape[1], k.shape[2])
+    n_points = int(np.prod(shape))
+    g2 = np.full((*shape, 1), 1e-12)
+    form = c._point_form(m, g2, g2, x, mix)
+    assert form is not None
+    assert form.compiled is not None
+    index = np.unravel_index(np.arange(n_points), shape)
+    g = _boundary_couplings(form.ratio_at, index, n_points)
+    n_g = g.shape[1]
+    rows = np.random.default_rng(5).permutation(n_points)  # rows of g out of order
+    g_rows = np.empty_like(g)
+    g_rows[rows] = g
+    todo = np.arange(n_points)
+    with np.errstate(all="ignore"):
+        r = form.ratio_at(index, g)
+    want_count = np.count_nonzero(r >= 1.0, axis=1).astype(np.uint8).reshape(shape)
+    want_low = np.where(np.all(np.isnan(r), axis=1), np.nan, 0.0).reshape(shape)
+    want_hit = np.zeros(n_points * n_g, dtype=bool)
+    row, col = np.nonzero(r >= 1.0)
+    want_hit[rows[row] * n_g + col] = True
+    count = np.full(shape, 99, dtype=np.uint8)
+    low = np.full(shape, 3.0)
+    hit = np.zeros(n_points * n_g, dtype=bool)
+    cf = form.compiled
+    r_kernel = np.full_like(r, -1.0)
+    marked = _kernels.point_ratio_marks(cf.formula, cf.coefficients, cf.constants, shape, todo,
+                                        rows, g_rows, count, low, hit, r_kernel)  # fmt: skip
+    np.testing.assert_array_equal(r_kernel, r)  # r itself, bit for bit (NaN where NaN)
+    assert marked == bool(want_hit.any())
+    np.testing.assert_array_equal(count, want_count)
+    np.testing.assert_array_equal(low, want_low)
+    np.testing.assert_array_equal(hit, want_hit)
+    # the couplings straddle r = 1 to the last rounding step at hundreds of points
+    straddle = (r[:, 3] >= 1.0) != (r[:, 2] >= 1.0)
+    assert straddle.sum() >= 300
+
+
+def test_the_point_ratios_decline_what_they_cannot_compute() -> None:
+    """A complex coefficient (a loop-induced mixing's phase) or a formula with other arguments:
+    None, nothing written (the engine then takes ``ratio_at``)."""
+    shape = (2, 1, 1)
+    count = np.zeros(shape, dtype=np.uint8)
+    low = np.zeros(shape)
+    hit = np.zeros(2, dtype=bool)
+    args = (shape, np.arange(2), np.arange(2), np.ones((2, 1)), count, low, hit)
+    assert _kernels.point_ratio_marks("rate_shift", (1.0, 0.0, 1j, 1.0), (0.0, 1.0, 1.0),
+                                      *args) is None  # fmt: skip
+    assert _kernels.point_ratio_marks("rate_shift", (1.0, 0.0), (0.0, 1.0, 1.0), *args) is None
+    assert _kernels.point_ratio_marks("nonsense", (), (), *args) is None
+    assert not count.any()
+    assert not hit.any()

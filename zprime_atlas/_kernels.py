@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["enabled", "nsi_chi2", "nsi_coordinates", "parabola_sides", "point_marks",
-           "recast_summary", "solar_box_range"]
+__all__ = ["POINT_FORMULAS", "enabled", "nsi_chi2", "nsi_coordinates", "parabola_sides",
+           "point_marks", "point_ratio_marks", "recast_summary", "solar_box_range"]
 
 #: Kernels pay for numba's import and cache load (~0.3-0.5 s once per process) only on chunks at
 #: least this large (model-mass-mixing points); smaller scans stay on the numpy path.
@@ -65,7 +65,7 @@ def _compiled() -> Any:
     except ImportError:
         return None
     loops = (_recast_summary_loop, _parabola_sides_loop, _point_marks_loop, _nsi_coordinates_loop,
-             _nsi_chi2_loop, _solar_box_range_loop)
+             _nsi_chi2_loop, _solar_box_range_loop, _point_ratio_marks_loop)
     try:
         jit = numba.njit(cache=True, nogil=True, error_model="numpy")
         return tuple(jit(f) for f in loops)
@@ -433,3 +433,137 @@ def _solar_box_range_loop(u0: NDArray, u1: NDArray, v0: NDArray, v1: NDArray, lo
                     hi_v = y if hi_v == hi_v else hi_v
         low[p] = lo_v
         high[p] = hi_v
+
+
+#: The formulas of :func:`point_ratio_marks`: name -> (its number, coefficients, constants). Each
+#: is the numpy arithmetic of a point form's ``ratio_at``, step by step (u = g^2 where written):
+#:
+#: - ``trident`` (a1, a2, rho, x_nu, x_mu; e, norm, R_meas, den), ``TridentConstraint``:
+#:   g_mu = g x_mu - e (g rho), p = (g x_nu) g_mu / norm, R = (1 + a1 p) + (a2 p) p,
+#:   r = (R - R_meas)^2 / den;
+#: - ``rate_shift`` (a, b, beta, gamma; two_base, sigma2, crit), ``QuadraticRateShift``:
+#:   p = (a g) g + b g, d = beta p + (gamma p) p, r = max(d (d + two_base) / sigma2, 0) / crit;
+#: - ``cevns_single_bin`` (s1, s2; n_sm, data, var0, sigma_alpha, var_b, chi2_sm, crit),
+#:   ``CEvNSSingleBin`` with ``SingleBinStatistics``: n = n_sm + u (s1 + u s2), d = data - n,
+#:   chi2 = d d / ((var0 + (sigma_alpha n)^2) + var_b), r = max(chi2 - chi2_sm, 0) / crit;
+#: - ``sin2_shift`` (beta, a, b; two_base, sigma2, crit, floor), ``Texono2010NuE``:
+#:   d = beta ((a g) g + b g), r = max(d (d + two_base) / sigma2, 0) / crit where d >= floor,
+#:   NaN below;
+#: - ``two_piece_shift`` (a, b, beta, gamma; R_meas, sigma_up, sigma_down, chi2_sm, crit),
+#:   ``SolarB8CEvNS``: the shift d of ``rate_shift``, e = (1 + d) - R_meas,
+#:   chi2 = (e / sigma)^2 with sigma_up where e > 0 else sigma_down,
+#:   r = max(chi2 - chi2_sm, 0) / crit.
+POINT_FORMULAS: dict[str, tuple[int, int, int]] = {
+    "trident": (0, 5, 4),
+    "rate_shift": (1, 4, 3),
+    "cevns_single_bin": (2, 2, 7),
+    "sin2_shift": (3, 3, 4),
+    "two_piece_shift": (4, 4, 5),
+}
+
+_MAX_COEFFICIENTS = 5
+
+
+def point_ratio_marks(formula: str, coefficients: tuple[Any, ...], constants: tuple[float, ...],
+                      shape: tuple[int, int, int], todo: NDArray[np.intp], rows: NDArray[np.intp],
+                      g: NDArray, count: NDArray[np.uint8], low: NDArray, hit: NDArray[np.bool_],
+                      r_out: NDArray | None = None) -> bool | None:  # fmt: skip
+    """:func:`point_marks` of r = ``formula`` (:data:`POINT_FORMULAS`) at every coupling of the
+    undecided points, without r stored: the point ``todo[p]`` (flat index into the point grid
+    ``shape`` = (N, M, K)) has its couplings in row ``rows[p]`` of ``g`` (rows x G) and its
+    coefficients (broadcasting to ``shape`` + (1,)) there. Whether any coupling was marked; None
+    (nothing done) where a coefficient is not real or the formula's arguments do not match.
+    ``r_out`` (P x G, optional): r itself is stored there too (what the tests compare with
+    ``ratio_at`` bit for bit)."""
+    known = POINT_FORMULAS.get(formula)
+    if known is None or len(coefficients) != known[1] or len(constants) != known[2]:
+        return None
+    views = []
+    for value in coefficients:
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "fiu":  # complex (e.g. a loop-induced mixing's phase): numpy
+            return None
+        arr = arr.astype(np.float64, copy=False)
+        views.append(np.broadcast_to(arr, (*shape, 1))[..., 0])
+    while len(views) < _MAX_COEFFICIENTS:
+        views.append(views[0])
+    flat_count, flat_low = count.reshape(-1), low.reshape(-1)
+    assert np.shares_memory(flat_count, count)
+    assert np.shares_memory(flat_low, low)
+    k = np.zeros(8)
+    k[: len(constants)] = constants
+    if r_out is None:
+        r_out = np.empty((0, 0))
+    return bool(_compiled()[6](known[0], *views, k, todo, rows, np.ascontiguousarray(g),
+                               flat_count, flat_low, hit, r_out))  # fmt: skip
+
+
+def _point_ratio_marks_loop(kind: int, c0: NDArray, c1: NDArray, c2: NDArray, c3: NDArray,
+                            c4: NDArray, k: NDArray, todo: NDArray[np.intp],
+                            rows: NDArray[np.intp], g: NDArray, count: NDArray[np.uint8],
+                            low: NDArray, hit: NDArray[np.bool_], r_out: NDArray
+                            ) -> bool:  # fmt: skip
+    """The formulas of :data:`POINT_FORMULAS` in numpy's order of operations (x^2 is x x, as
+    np.square; np.maximum(x, 0) keeps NaN), then the comparisons of :func:`_point_marks_loop`."""
+    n_m, n_k = c0.shape[1], c0.shape[2]
+    n_g = g.shape[1]
+    store = r_out.shape[0] > 0
+    any_hit = False
+    for p in range(todo.size):
+        t = todo[p]
+        i = t // (n_m * n_k)
+        j = (t // n_k) % n_m
+        m = t % n_k
+        a0, a1, a2, a3, a4 = c0[i, j, m], c1[i, j, m], c2[i, j, m], c3[i, j, m], c4[i, j, m]
+        row = rows[p]
+        base = row * n_g
+        c = 0
+        silent = True
+        for q in range(n_g):
+            x = g[row, q]
+            if kind == 0:  # trident
+                g_mu = x * a4 - k[0] * (x * a2)
+                pp = ((x * a3) * g_mu) / k[1]
+                big_r = (1.0 + a0 * pp) + (a1 * pp) * pp
+                d = big_r - k[2]
+                r = (d * d) / k[3]
+            elif kind == 1:  # rate_shift
+                pp = (a0 * x) * x + a1 * x
+                d = a2 * pp + (a3 * pp) * pp
+                v = (d * (d + k[0])) / k[1]
+                v = v if v >= 0.0 or v != v else 0.0
+                r = v / k[2]
+            elif kind == 2:  # cevns_single_bin
+                u = x * x
+                n = k[0] + u * (a0 + u * a1)
+                d = k[1] - n
+                s = k[3] * n
+                chi2 = (d * d) / ((k[2] + s * s) + k[4])
+                v = chi2 - k[5]
+                v = v if v >= 0.0 or v != v else 0.0
+                r = v / k[6]
+            elif kind == 3:  # sin2_shift
+                d = a0 * ((a1 * x) * x + a2 * x)
+                v = (d * (d + k[0])) / k[1]
+                v = v if v >= 0.0 or v != v else 0.0
+                r = v / k[2] if d >= k[3] else math.nan
+            else:  # two_piece_shift
+                pp = (a0 * x) * x + a1 * x
+                d = a2 * pp + (a3 * pp) * pp
+                e = (1.0 + d) - k[0]
+                z = e / (k[1] if e > 0.0 else k[2])
+                v = z * z - k[3]
+                v = v if v >= 0.0 or v != v else 0.0
+                r = v / k[4]
+            if store:
+                r_out[p, q] = r
+            if r >= 1.0:
+                c += 1
+                hit[base + q] = True
+            if r == r:
+                silent = False
+        count[t] = c
+        low[t] = math.nan if silent else 0.0
+        if c:
+            any_hit = True
+    return any_hit

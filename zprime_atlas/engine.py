@@ -451,13 +451,24 @@ class _ClosedForms:
             else:
                 i_n, i_m, i_k = np.unravel_index(todo, below.shape)
                 at = (i_n * m_all + np.arange(m_all)[where][i_m]) * k_all + i_k
-            r = form.ratio_at(np.unravel_index(todo, below.shape),
-                              np.take(g.reshape(-1, n_g), at, axis=0))  # fmt: skip
             if _kernels.enabled(self.g2.size // n_g):  # the same marks in one compiled pass
                 hit = np.zeros(self.g2.size, dtype=bool) if self.hit is None else self.hit
-                if _kernels.point_marks(np.asarray(r, dtype=np.float64), todo, at, count, low, hit):
+                marked = None
+                if form.compiled is not None:  # r at each coupling inside the kernel, not stored
+                    marked = _kernels.point_ratio_marks(
+                        form.compiled.formula, form.compiled.coefficients, form.compiled.constants,
+                        below.shape, todo, at, g.reshape(-1, n_g), count, low, hit,
+                    )  # fmt: skip
+                if marked is None:
+                    r = form.ratio_at(np.unravel_index(todo, below.shape),
+                                      np.take(g.reshape(-1, n_g), at, axis=0))  # fmt: skip
+                    marked = _kernels.point_marks(np.asarray(r, dtype=np.float64), todo, at, count,
+                                                  low, hit)  # fmt: skip
+                if marked:
                     self.hit = hit
                 return count, low, np.zeros(0, dtype=np.intp)
+            r = form.ratio_at(np.unravel_index(todo, below.shape),
+                              np.take(g.reshape(-1, n_g), at, axis=0))  # fmt: skip
             excluded = r >= 1.0
             silent = np.isnan(r[:, 0])
             for j in range(1, n_g):

@@ -46,6 +46,7 @@ from .solve import G_SCAN_GRID, bisect_log, intervals_by_scan
 
 __all__ = [
     "G_SCAN_GRID",
+    "CompiledRatio",
     "Constraint",
     "ConstraintInfo",
     "G2Form",
@@ -129,12 +130,28 @@ class PointForm:
       a margin far above rounding (e.g. the exact range of a rate shift over the couplings);
     - ``above``: points where r is finite and >= 1 at every coupling, guaranteed alike;
     - ``ratio_at(index, g)``: r at the points ``index`` (a tuple of index arrays into the point
-      grid) for their couplings ``g`` (one row per point), bit for bit what ``_ratio`` gives there.
+      grid) for their couplings ``g`` (one row per point), bit for bit what ``_ratio`` gives there;
+    - ``compiled`` (optional): the same r as one of the formulas of the engine's compiled kernel
+      (:class:`CompiledRatio`), which then evaluates it at each coupling of the undecided points
+      without gathering them; ``ratio_at`` stays the reference and the path without numba.
     """
 
     below: NDArray[np.bool_]
     above: NDArray[np.bool_]
     ratio_at: Callable[[tuple[NDArray[np.intp], ...], NDArray[np.float64]], NDArray[np.float64]]
+    compiled: CompiledRatio | None = None
+
+
+@dataclass(frozen=True)
+class CompiledRatio:
+    """r(g) of a :class:`PointForm` as a formula of :func:`zprime_atlas._kernels.point_ratio_marks`
+    (``formula``, a key of ``_kernels.POINT_FORMULAS``, whose docstring gives each formula's
+    arithmetic step by step): its ``coefficients`` per point (real, broadcasting to the point grid
+    with a coupling axis of length 1) and its scalar ``constants``, in the formula's order."""
+
+    formula: str
+    coefficients: tuple[ArrayLike, ...]
+    constants: tuple[float, ...]
 
 
 def _at_points(value: ArrayLike, shape: tuple[int, ...], index: tuple[NDArray[np.intp], ...]

@@ -50,7 +50,7 @@ from ..couplings import Mixing, effective_couplings
 from ..models import Model
 from ..nuclear import helm_form_factor
 from ._memo import remembered
-from .base import Constraint, ConstraintInfo, PointForm, _at_points
+from .base import CompiledRatio, Constraint, ConstraintInfo, PointForm, _at_points
 from .rate_shift import parabola_sides
 from .solve import (
     delta_chi2_critical,
@@ -438,7 +438,15 @@ class CEvNSSingleBin(Constraint):
             s1_i, s2_i = (_at_points(v, shape, index) for v in (s1, s2))
             return self._r_from_counts(self._counts_of(s1_i, s2_i, g))
 
-        return PointForm(below, above, ratio_at)
+        compiled = None
+        st = self.statistics
+        if type(st) is SingleBinStatistics and type(self)._counts_of is CEvNSSingleBin._counts_of:
+            compiled = CompiledRatio(
+                "cevns_single_bin", (s1, s2),
+                (s0, st.n_meas - st.b_on, st.sigma_stat2, st.sigma_alpha,
+                 (st.sigma_beta * st.b_on) ** 2, self.chi2_sm, self.dchi2_crit),
+            )  # fmt: skip
+        return PointForm(below, above, ratio_at, compiled)
 
     def _proportional_intervals(
         self, m: NDArray, model: Model, mix: Mixing

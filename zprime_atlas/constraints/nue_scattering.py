@@ -47,7 +47,7 @@ from .._validate import as_coupling, as_mass
 from ..constants import G_FERMI, M_E, SIN2_THETA_W_LOW
 from ..couplings import Mixing
 from ..models import Model
-from .base import Constraint, ConstraintInfo, PointForm, _at_points
+from .base import CompiledRatio, Constraint, ConstraintInfo, PointForm, _at_points
 from .rate_shift import electron_p_coefficients
 from .solve import _intervals_from_roots, delta_chi2_critical, quadratic_roots
 
@@ -204,7 +204,10 @@ class Texono2010NuE(Constraint):
                 shift = _sin2_shift_of(beta_i, a_i, b, g)
             return self._ratio_of_shift(shift)
 
-        return PointForm(below, above, ratio_at)
+        compiled = CompiledRatio("sin2_shift", (beta, a, b),
+                                 (2.0 * (self.s2_sm - self.s2_meas), self.sigma**2, self.dchi2_crit,
+                                  self.s_floor))  # fmt: skip
+        return PointForm(below, above, ratio_at, compiled)
 
     def _intervals(
         self, m: NDArray, model: Model, mix: Mixing

@@ -30,7 +30,7 @@ from .._validate import as_coupling, as_mass
 from ..constants import E_CHARGE
 from ..couplings import Mixing
 from ..models import Model
-from .base import PointForm, _at_points
+from .base import CompiledRatio, PointForm, _at_points
 from .solve import Intervals, quadratic_exclusion_intervals
 
 __all__ = ["QuadraticRateShift", "electron_p_coefficients", "parabola_sides"]
@@ -195,7 +195,17 @@ class QuadraticRateShift:
                 shift = _shift_of(a_i, b, beta_i, gamma_i, g)
             return self.delta_chi2(shift) / self.dchi2_crit
 
-        return PointForm(below, above, ratio_at)
+        return PointForm(below, above, ratio_at, self._compiled_ratio(a, b, beta, gamma))
+
+    def _compiled_ratio(self, a: ArrayLike, b: ArrayLike, beta: ArrayLike, gamma: ArrayLike
+                        ) -> CompiledRatio | None:  # fmt: skip
+        """r = delta_chi2(beta p + gamma p^2) / crit with p = a g^2 + b g as a formula of the
+        compiled kernel: ``rate_shift`` for this class's Gaussian :meth:`delta_chi2`; None for a
+        subclass with its own (which may name its formula here instead)."""
+        if type(self).delta_chi2 is not QuadraticRateShift.delta_chi2:
+            return None
+        return CompiledRatio("rate_shift", (a, b, beta, gamma),
+                             (2.0 * (1.0 - self.r_meas), self.sigma_r**2, self.dchi2_crit))
 
     def _intervals(self, m: NDArray, model: Model, mix: Mixing) -> Intervals:
         """Four (lower, upper) pairs of excluded g_X > 0 in closed form (destructive windows kept)."""

@@ -52,7 +52,7 @@ from ..models import Model
 from ..nuclear import helm_form_factor
 from ..solar import potential_cc, production_points
 from ._memo import remembered
-from .base import Constraint, ConstraintInfo
+from .base import CompiledRatio, Constraint, ConstraintInfo
 from .rate_shift import QuadraticRateShift
 from .solve import delta_chi2_critical
 
@@ -397,6 +397,16 @@ class SolarB8CEvNS(QuadraticRateShift, Constraint):
     def delta_chi2(self, shift: ArrayLike) -> NDArray[np.float64]:
         """chi^2(1 + shift) - chi^2(1), clipped at 0 (two-piece Gaussian in R)."""
         return np.maximum(self._chi2(1.0 + np.asarray(shift, dtype=np.float64)) - self.chi2_sm, 0.0)
+
+    def _compiled_ratio(self, a: ArrayLike, b: ArrayLike, beta: ArrayLike, gamma: ArrayLike
+                        ) -> CompiledRatio | None:  # fmt: skip
+        """The two-piece Gaussian of :meth:`delta_chi2` as the kernel's ``two_piece_shift``."""
+        own = all(getattr(type(self), k) is getattr(SolarB8CEvNS, k) for k in ("delta_chi2", "_chi2"))
+        if not own:
+            return None
+        return CompiledRatio("two_piece_shift", (a, b, beta, gamma),
+                             (self.r_meas, self.sigma_up, self.sigma_down, self.chi2_sm,
+                              self.dchi2_crit))  # fmt: skip
 
 
 def xenonnt_2024_b8(cl: float = 0.90) -> SolarB8CEvNS:

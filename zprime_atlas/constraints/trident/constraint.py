@@ -31,7 +31,7 @@ from ..._validate import as_coupling, as_mass
 from ...constants import E_CHARGE, G_FERMI
 from ...couplings import Mixing
 from ...models import Model
-from ..base import Constraint, ConstraintInfo, PointForm, _at_points
+from ..base import CompiledRatio, Constraint, ConstraintInfo, PointForm, _at_points
 from ..rate_shift import parabola_sides
 from ..solve import delta_chi2_critical, quadratic_exclusion_intervals, trim_intervals
 from .experiments import CCFR, CHARM2, TridentExperiment
@@ -169,7 +169,10 @@ class TridentConstraint(Constraint):
                 e_eps = E_CHARGE * np.real(np.asarray(g * rho_i))  # what mix.eps(...) gives
                 return self._r_of(_sigma_ratio_of(a1_i, a2_i, g, nu_i, mu_i, e_eps))
 
-        return PointForm(below, above, ratio_at)
+        ex = self.experiment
+        compiled = CompiledRatio("trident", (a1, a2, rho, x_nu, x_mu),
+                                 (E_CHARGE, norm, ex.measured, ex.error**2 * _DCHI2_CRIT))
+        return PointForm(below, above, ratio_at, compiled)
 
     # -- limits -------------------------------------------------------------------------------
 
