@@ -196,3 +196,43 @@ def test_the_best_fit_does_not_depend_on_the_batch() -> None:
     for rows in ([72], [3, 4, 5, 6], list(range(0, 450, 3))):
         sub = c._best_fit_of({k: np.broadcast_to(v, (450, 1, 1, 1))[rows] for k, v in d.items()})[1]
         np.testing.assert_array_equal(sub, full[rows])
+
+
+def test_the_pruned_best_fit_grid_keeps_the_minimum_and_its_neighbours() -> None:
+    """The best fit skips the grid columns where chi^2 >= floor + C kappa^2 exceeds chi^2(0)
+    (:meth:`NSIOscillation._grid_chi2`): on 450 alpha-R models and the special cases (no flavour
+    difference: C = 0, every column kept; no matter charge; nothing at all) the grid minimum, its
+    index and the refinement's neighbours are the full grid's, and a large share is skipped."""
+    from zprime_atlas.constants import FERMIONS
+
+    c = NSIOscillation()
+    family = alpha_r(np.linspace(-np.pi, np.pi, 30, endpoint=False)[:, None],
+                     np.linspace(-3, 3, 15)[None, :]).reshape(450)  # fmt: skip
+    special = _batch(2)
+    charges = {f: np.concatenate([np.asarray(family.charge(f)),
+                                  np.asarray(special.charge(f))[:, 0, 0, 0]])
+               for f in FERMIONS}  # fmt: skip
+    x = Model({f: v[:, None, None, None] for f, v in charges.items()})
+    d = model_direction(x, c.inputs.y_n_earth)
+    n = next(iter(charges.values())).size
+    d = {k: np.broadcast_to(v, (n, 1, 1, 1)).reshape(-1, 1) for k, v in d.items()}
+    size = np.maximum.reduce([np.abs(d[f] * d[q]) for f in ("a", "b") for q in ("q0", "qn", "q_earth")])
+    size = np.where(size > 0, size, 1.0)
+    grid = np.concatenate([[0.0], np.geomspace(1e-6, 1e4, 401)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        full = c._chi2_along_fast(d, grid / size)
+        pruned = c._grid_chi2(d, grid, size)
+    i = np.argmin(full, axis=1)
+    np.testing.assert_array_equal(np.argmin(pruned, axis=1), i)
+    j = np.clip(i, 2, grid.size - 2)
+    for o in (-1, 0, 1):
+        np.testing.assert_array_equal(np.take_along_axis(pruned, (j + o)[:, None], 1),
+                                      np.take_along_axis(full, (j + o)[:, None], 1))  # fmt: skip
+    kept = np.isfinite(pruned)
+    np.testing.assert_array_equal(pruned[kept], full[kept])  # kept columns: the same numbers
+    assert np.all(full[~kept] > full[:, :1].repeat(grid.size, 1)[~kept])  # skipped: above chi^2(0)
+    assert kept.mean() < 0.7  # the test is not of an empty cut
+    assert kept[450:].any(axis=1).all()
+    for a, b in zip(c._best_fit_of(d), c._best_fit_of(d, fast=False), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -772,8 +772,9 @@ class NSIOscillation(Constraint):
         products = [np.abs(d[f] * d[q]) for f in ("a", "b") for q in ("q0", "qn", "q_earth")]
         size = np.maximum.reduce(products)
         size = np.where(size > 0, size, 1.0)
-        kappa = np.concatenate([[0.0], np.geomspace(1e-6, 1e4, 401)]) / size
-        chi = along(d, kappa)
+        grid = np.concatenate([[0.0], np.geomspace(1e-6, 1e4, 401)])
+        kappa = grid / size
+        chi = self._grid_chi2(d, grid, size) if fast else along(d, kappa)
         i = np.argmin(chi, axis=-1)
         n_grid = kappa.shape[-1]  # (not len(kappa): the first axis is the models' batch)
         # refine in log kappa: a parabola through the grid minimum and its neighbours
@@ -793,6 +794,53 @@ class NSIOscillation(Constraint):
         k_best = np.where(better, k_ref, k_i)
         chi_best = np.where(better, chi_ref, np.take_along_axis(chi, i[..., None], -1)[..., 0])
         return k_best.reshape(shape), np.minimum(chi_best, 0.0).reshape(shape)
+
+    #: columns of the best-fit grid evaluated together by :meth:`_grid_chi2`
+    GRID_COLUMNS = 32
+
+    def _grid_chi2(self, d: dict[str, NDArray], grid: NDArray, size: NDArray) -> NDArray[np.float64]:
+        """chi^2 at kappa = grid / size (``grid`` increasing from 0, ``size`` per row (rows, 1))
+        where it can be a row's minimum or a neighbour of it, +inf elsewhere: the same grid
+        minimum, its index and its neighbours' values as the full grid (:meth:`_chi2_along_fast`),
+        bit for bit.
+
+        chi^2 = solar + sum_n crit_n (kappa diff_n q_earth / edge_n)^2 >= floor + C kappa^2, with
+        floor the table's smallest value (bilinear interpolation stays between its corners) and
+        C = sum_n crit_n (diff_n q_earth / edge_n)^2. Where that bound exceeds chi^2 at kappa = 0,
+        i.e. beyond kappa_max = sqrt((chi^2(0) - floor) / C), no column can be the minimum (the
+        bound only grows along the row); the columns up to kappa_max and the one after (the
+        refinement's neighbour) are evaluated, 32 at a time for the rows that reach them. The
+        cut is widened by 1e-6 (rounding is ~1e-16 of its terms); a row with a non-finite cut
+        is evaluated in full."""
+        along = self._chi2_along_fast
+        n_rows, n_cols = size.shape[0], grid.size
+        f = self._factors(d)
+        c_atm: NDArray = np.zeros((n_rows, 1))
+        for n, atm in enumerate(self.inputs.atmospheric):
+            unit = np.broadcast_to(f[f"diff{n}"] * f["q_earth"] / f[f"edge{n}"], (n_rows, 1))
+            c_atm = c_atm + delta_chi2_critical(atm.interval_cl) * unit * unit
+        floor = min(float(np.min(self.solar.table)), 0.0)
+        first = along(d, grid[None, :1] / size)  # kappa = 0
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            reach = np.sqrt((first - floor) / c_atm) * size * (1.0 + 1e-6)  # in grid units
+        reach = np.where(np.isfinite(reach), reach, np.inf)[:, 0]
+        # columns [0, upto): the grid up to the cut, the neighbour after it, and at least 4 (the
+        # refinement's window at the grid's start)
+        upto = np.minimum(np.searchsorted(grid, reach, side="right") + 1, n_cols)
+        upto = np.maximum(upto, min(4, n_cols))
+        out = np.full((n_rows, n_cols), np.inf)
+        step = self.GRID_COLUMNS
+        for c0 in range(0, n_cols, step):
+            c1 = min(c0 + step, n_cols)
+            rows = np.flatnonzero(upto > c0)
+            if not rows.size:
+                break
+            if rows.size == n_rows:
+                out[:, c0:c1] = along(d, grid[None, c0:c1] / size)
+            else:
+                d_rows = {k: np.broadcast_to(v, (n_rows, 1))[rows] for k, v in d.items()}
+                out[rows, c0:c1] = along(d_rows, grid[None, c0:c1] / size[rows])
+        return out
 
     def delta_chi2(self, m_X: ArrayLike, g_X: ArrayLike, model: Model) -> NDArray[np.float64]:
         """Delta chi^2 (Sun + Earth) at (m_X [GeV], g_X) relative to the best fit along the model's
