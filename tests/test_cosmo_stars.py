@@ -52,6 +52,35 @@ def test_shipped_table_matches_solver() -> None:
     assert np.allclose(direct, interp, atol=0.02)
 
 
+def test_table_interpolation_equals_the_direct_lookup() -> None:
+    """_interp gathers the corners by flat index and finds the k cell on the evenly spaced grid:
+    the numbers of np.searchsorted and grid[b, i, j], at the nodes, one rounding step either
+    side of them, outside the table (clipped) and at NaN, for both baths."""
+    _, masses, ks, grid = neff_mod._table()
+    rng = np.random.default_rng(4)
+    y = np.concatenate([ks, np.nextafter(ks, -np.inf), np.nextafter(ks, np.inf),
+                        rng.uniform(-7.0, 8.0, 300), [np.nan, np.inf, -np.inf]])  # fmt: skip
+    np.testing.assert_array_equal(neff_mod._uniform_searchsorted(ks, y), np.searchsorted(ks, y))
+    m = np.concatenate([masses, np.nextafter(masses, 0.0), [1e-6, 1.0],
+                        10 ** rng.uniform(-4.5, -1.0, 20)])[:, None]  # fmt: skip
+    bath = rng.random((m.size, y.size)) < 0.5
+    with np.errstate(invalid="ignore"):
+        got = neff_mod._interp(bath, m, y[None, :])
+        lm = np.log(masses)
+        x = np.clip(np.log(m), lm[0], lm[-1])
+        yc = np.clip(y[None, :], ks[0], ks[-1])
+        i = np.clip(np.searchsorted(lm, x) - 1, 0, lm.size - 2)
+        j = np.clip(np.searchsorted(ks, yc) - 1, 0, ks.size - 2)
+        tx = (x - lm[i]) / (lm[i + 1] - lm[i])
+        ty = (yc - ks[j]) / (ks[j + 1] - ks[j])
+        b = np.where(bath, 0, 1)
+        want = (grid[b, i, j] * (1 - tx) * (1 - ty) + grid[b, i + 1, j] * tx * (1 - ty)
+                + grid[b, i, j + 1] * (1 - tx) * ty + grid[b, i + 1, j + 1] * tx * ty)  # fmt: skip
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(got[:, -3]).all()  # NaN k: NaN
+    assert np.isfinite(got[:, :-3]).all()
+
+
 def test_g_star_and_hubble() -> None:
     assert cosmology.g_star(np.array(0.05))[()] == pytest.approx(10.75, rel=1e-3)
     assert pytest.approx(1.2209e19, rel=1e-4) == cosmology.M_PLANCK

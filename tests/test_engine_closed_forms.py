@@ -68,7 +68,7 @@ def test_scan_with_closed_forms_equals_the_full_evaluation(monkeypatch, compact,
     numbers bit for bit."""
     calls: list[str] = []
     for kernel in ("recast_summary", "parabola_sides", "point_marks", "point_ratio_marks",
-                   "nsi_chi2"):
+                   "nsi_chi2", "band_couplings", "band_points"):
         original = getattr(_kernels, kernel)
 
         def spy(*args, _original=original, _name=kernel):
@@ -89,6 +89,7 @@ def test_scan_with_closed_forms_equals_the_full_evaluation(monkeypatch, compact,
             # r inside the kernel: rate shifts, tridents, CEvNS (not for the loop's complex eps)
             assert ("point_ratio_marks" in calls[before:]) == compact
             assert "nsi_chi2" in calls[before:]  # the NSI best fits
+            assert "band_points" in calls[before:]  # every chunk's couplings and their squares
         else:
             assert len(calls) == before
     with monkeypatch.context() as patch:

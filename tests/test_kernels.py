@@ -420,3 +420,43 @@ def test_the_point_ratios_decline_what_they_cannot_compute() -> None:
     assert _kernels.point_ratio_marks("nonsense", (), (), *args) is None
     assert not count.any()
     assert not hit.any()
+
+
+def test_the_band_kernels_equal_numpy() -> None:
+    """The couplings across each band and their squares: bands without a value (NaN), bands of
+    zero width, at the edges of float range, two couplings; then g_eval (0 where no band), g^2
+    and its range per point, as the engine's numpy steps compute them."""
+    from zprime_atlas.result import band_couplings
+
+    rng = np.random.default_rng(8)
+    shape = (7, 3, 5)
+    lo = 10.0 ** rng.uniform(-8, -1, shape)
+    hi = lo * 10.0 ** rng.uniform(0, 2, shape)
+    lo[0], hi[0] = np.nan, np.nan  # no band
+    hi[1] = lo[1]  # zero width
+    lo[2, 0], hi[2, 0] = 1e-300, 1e300
+    lo[2, 1], hi[2, 1] = 5e-324, 1.0  # the smallest subnormal
+    for n_g in (2, 9):
+        want = band_couplings(lo, hi, n_g)
+        got = _kernels.band_couplings(lo, hi, n_g)
+        np.testing.assert_array_equal(got, want)
+        has_g, g2, g2_min, g2_max, no_band = _kernels.band_points(got)  # got becomes g_eval
+        np.testing.assert_array_equal(has_g, np.isfinite(want))
+        g_eval = np.where(np.isfinite(want), want, 0.0)
+        np.testing.assert_array_equal(got, g_eval)
+        with np.errstate(over="ignore", under="ignore"):  # 1e300^2 = inf, (5e-324)^2 = 0
+            square = g_eval * g_eval
+        np.testing.assert_array_equal(g2, square)
+        np.testing.assert_array_equal(g2_min, np.min(square, axis=-1, keepdims=True))
+        np.testing.assert_array_equal(g2_max, np.max(square, axis=-1, keepdims=True))
+        np.testing.assert_array_equal(no_band, ~np.isfinite(want[..., 0]))
+        assert no_band[0].all()
+        assert not no_band[1:].any()
+    # explicit couplings with an infinite one: not finite, evaluated at 0
+    g = np.array([[[[1e-3, np.inf, 2e-3]]]])
+    has_g, g2, g2_min, g2_max, no_band = _kernels.band_points(g)
+    np.testing.assert_array_equal(has_g, [[[[True, False, True]]]])
+    np.testing.assert_array_equal(g, [[[[1e-3, 0.0, 2e-3]]]])
+    assert g2_min[0, 0, 0, 0] == 0.0
+    assert g2_max[0, 0, 0, 0] == 2e-3 * 2e-3
+    assert not no_band[0, 0, 0]

@@ -38,8 +38,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["POINT_FORMULAS", "enabled", "nsi_chi2", "nsi_coordinates", "parabola_sides",
-           "point_marks", "point_ratio_marks", "recast_summary", "solar_box_range"]
+__all__ = ["POINT_FORMULAS", "band_couplings", "band_points", "enabled", "nsi_chi2",
+           "nsi_coordinates", "parabola_sides", "point_marks", "point_ratio_marks", "recast_summary",
+           "solar_box_range"]
 
 #: Kernels pay for numba's import and cache load (~0.3-0.5 s once per process) only on chunks at
 #: least this large (model-mass-mixing points); smaller scans stay on the numpy path.
@@ -65,7 +66,8 @@ def _compiled() -> Any:
     except ImportError:
         return None
     loops = (_recast_summary_loop, _parabola_sides_loop, _point_marks_loop, _nsi_coordinates_loop,
-             _nsi_chi2_loop, _solar_box_range_loop, _point_ratio_marks_loop)
+             _nsi_chi2_loop, _solar_box_range_loop, _point_ratio_marks_loop, _band_exponents_loop,
+             _band_points_loop)
     try:
         jit = numba.njit(cache=True, nogil=True, error_model="numpy")
         return tuple(jit(f) for f in loops)
@@ -567,3 +569,73 @@ def _point_ratio_marks_loop(kind: int, c0: NDArray, c1: NDArray, c2: NDArray, c3
         if c:
             any_hit = True
     return any_hit
+
+
+def band_couplings(g_low: NDArray, g_high: NDArray, n_g: int) -> NDArray[np.float64]:
+    """:func:`zprime_atlas.result.band_couplings` (n_g >= 2): exp(ln g_low (1 - t_j) + ln g_high
+    t_j) with t = linspace(0, 1, n_g), the exponent formed in one compiled pass (no temporaries
+    of the coupling axis's size) and numpy's exp applied in place: the same numbers."""
+    t = np.linspace(0.0, 1.0, n_g)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_low = np.ascontiguousarray(np.log(g_low), dtype=np.float64)
+        log_high = np.ascontiguousarray(np.log(g_high), dtype=np.float64)
+    out = np.empty((*log_low.shape, n_g))
+    _compiled()[7](log_low.reshape(-1), log_high.reshape(-1), t, 1.0 - t, out.reshape(-1, n_g))
+    with np.errstate(invalid="ignore", over="ignore"):
+        np.exp(out, out=out)
+    return out
+
+
+def _band_exponents_loop(log_low: NDArray, log_high: NDArray, t: NDArray, one_minus_t: NDArray,
+                         out: NDArray) -> None:  # fmt: skip
+    """ln g_low (1 - t_j) + ln g_high t_j, the products and the sum in numpy's order."""
+    n_g = t.size
+    for p in range(log_low.size):
+        a = log_low[p]
+        b = log_high[p]
+        for j in range(n_g):
+            out[p, j] = a * one_minus_t[j] + b * t[j]
+
+
+def band_points(g: NDArray) -> tuple[NDArray[np.bool_], NDArray, NDArray, NDArray, NDArray]:
+    """From the couplings ``g`` (N, M, K, G; contiguous), in one pass: (has_g = isfinite(g),
+    g2 = g_eval^2, g2_min and g2_max over the coupling axis (N, M, K, 1), no_band =
+    ~has_g[..., 0]), where g_eval = g at finite couplings and 0 elsewhere replaces ``g`` in place:
+    the engine's numpy steps (np.where, the product, running np.minimum / np.maximum)."""
+    n_g = g.shape[-1]
+    flat = g.reshape(-1, n_g)
+    assert np.shares_memory(flat, g)
+    has_g = np.empty(g.shape, dtype=np.bool_)
+    g2 = np.empty(g.shape)
+    g2_min = np.empty((*g.shape[:-1], 1))
+    g2_max = np.empty((*g.shape[:-1], 1))
+    no_band = np.empty(g.shape[:-1], dtype=np.bool_)
+    _compiled()[8](flat, has_g.reshape(-1, n_g), g2.reshape(-1, n_g), g2_min.reshape(-1),
+                   g2_max.reshape(-1), no_band.reshape(-1))  # fmt: skip
+    return has_g, g2, g2_min, g2_max, no_band
+
+
+def _band_points_loop(g: NDArray, has_g: NDArray[np.bool_], g2: NDArray, g2_min: NDArray,
+                      g2_max: NDArray, no_band: NDArray[np.bool_]) -> None:  # fmt: skip
+    """Comparisons and one product per coupling; the squares are >= +0 and never NaN, so the
+    running minimum and maximum need no NaN rule."""
+    n_p, n_g = g.shape
+    for p in range(n_p):
+        lo = math.inf
+        hi = -math.inf
+        for j in range(n_g):
+            x = g[p, j]
+            finite = math.isfinite(x)
+            has_g[p, j] = finite
+            if not finite:
+                x = 0.0
+                g[p, j] = 0.0
+            s = x * x
+            g2[p, j] = s
+            if j == 0 or s < lo:
+                lo = s
+            if j == 0 or s > hi:
+                hi = s
+        g2_min[p] = lo
+        g2_max[p] = hi
+        no_band[p] = not has_g[p, 0]

@@ -274,15 +274,21 @@ class _ClosedForms:
     number is the one the full evaluation gives, bit for bit (tests/test_engine_closed_forms.py).
     """
 
-    def __init__(self, g_eval: NDArray, no_band: NDArray, mix: Mixing) -> None:
+    def __init__(self, g_eval: NDArray, no_band: NDArray, mix: Mixing,
+                 squares: list[NDArray] | None = None) -> None:  # fmt: skip
+        """``squares``: (g2, g2_min, g2_max) as computed here, already at hand
+        (:func:`zprime_atlas._kernels.band_points`)."""
         self.mix = mix
-        self.g2 = g_eval * g_eval  # what the recasts compute as g**2
-        n_g = self.g2.shape[-1]
-        self.g2_min = np.array(self.g2[..., :1])
-        self.g2_max = np.array(self.g2[..., :1])
-        for j in range(1, n_g):
-            np.minimum(self.g2_min, self.g2[..., j : j + 1], out=self.g2_min)
-            np.maximum(self.g2_max, self.g2[..., j : j + 1], out=self.g2_max)
+        if squares is not None:
+            self.g2, self.g2_min, self.g2_max = squares
+        else:
+            self.g2 = g_eval * g_eval  # what the recasts compute as g**2
+            n_g = self.g2.shape[-1]
+            self.g2_min = np.array(self.g2[..., :1])
+            self.g2_max = np.array(self.g2[..., :1])
+            for j in range(1, n_g):
+                np.minimum(self.g2_min, self.g2[..., j : j + 1], out=self.g2_min)
+                np.maximum(self.g2_max, self.g2[..., j : j + 1], out=self.g2_max)
         self.no_band = no_band[..., None]
         self.high: NDArray | None = None  # max r1 over the prompt searches, (N, M, K, 1)
         self.blocked: NDArray[np.bool_] | None = None  # r >= 1 at every coupling, (N, M, K)
@@ -559,19 +565,29 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
     g_low = np.broadcast_to(g_low, shape4)[..., 0]
     g_high = np.broadcast_to(g_high, shape4)[..., 0]
     out: dict[str, NDArray] = {"g_low": g_low, "g_high": g_high}
+    compiled = _kernels.enabled(n * n_m * n_k)
+    own = False  # g is this chunk's own array (written over by g_eval below)
     if spec.g_explicit is not None:
         g = np.broadcast_to(spec.g_explicit[None, None, None, :], shape4)
+    elif compiled and n_g > 1:
+        g = _kernels.band_couplings(g_low, g_high, n_g)  # the same numbers in fewer passes
+        own = True
     else:
         g = band_couplings(g_low, g_high, n_g)
-    has_g = np.isfinite(g)
-    g_eval = np.where(has_g, g, 0.0)  # no band: evaluate at 0, marked not allowed below
-    no_band = ~has_g[..., 0]  # a band is all-finite or all-NaN along the coupling axis
+    squares = None
+    if compiled:  # the steps below and the squares of _ClosedForms in one pass
+        g_eval = g if own else np.array(g, dtype=np.float64)  # becomes g_eval in place
+        has_g, *squares, no_band = _kernels.band_points(g_eval)
+    else:
+        has_g = np.isfinite(g)
+        g_eval = np.where(has_g, g, 0.0)  # no band: evaluate at 0, marked not allowed below
+        no_band = ~has_g[..., 0]  # a band is all-finite or all-NaN along the coupling axis
     # the largest r of any constraint (NaN ignored): allowed = band & (highest < 1), the same as
     # every r < 1, with one fmax per constraint instead of a mask and an in-place and
     highest = np.full(shape4, -np.inf)
     subsets: dict[bytes, tuple[Any, NDArray, NDArray]] = {}
     parsed = Mixing.parse(mix.get("eps", 0.0), mix.get("eps_over_g"), mix.get("loop_scale"))
-    closed = (_ClosedForms(g_eval, no_band, parsed)
+    closed = (_ClosedForms(g_eval, no_band, parsed, squares)
               if spec.store != "ratio" and parsed.proportional else None)  # fmt: skip
     for c in spec.constraints:
         count = np.zeros(shape4[:3], dtype=np.uint8)

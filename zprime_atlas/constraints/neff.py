@@ -70,21 +70,55 @@ def _table() -> tuple[float, NDArray[np.float64], NDArray[np.float64], NDArray[n
 
 
 def _interp(bath_nu: NDArray, m: NDArray, log10_k: NDArray) -> NDArray[np.float64]:
+    """N_eff from the table, bilinear in (ln m, log10 k), both clipped to the table.
+
+    The corners are gathered by flat index (four ``take`` instead of three-index look-ups) and the
+    k cell found on the table's evenly spaced k grid (:func:`_uniform_searchsorted`): the values of
+    ``np.searchsorted`` and of ``grid[b, i, j]``, so the same numbers, several times faster."""
     _, masses, ks, grid = _table()
     lm = np.log(masses)
     x = np.clip(np.log(m), lm[0], lm[-1])
     y = np.clip(log10_k, ks[0], ks[-1])
     i = np.clip(np.searchsorted(lm, x) - 1, 0, lm.size - 2)
-    j = np.clip(np.searchsorted(ks, y) - 1, 0, ks.size - 2)
+    steps = _k_steps()
+    uniform = bool(np.all(np.abs(steps - steps[0]) <= 1e-9 * abs(steps[0])))
+    cell = _uniform_searchsorted(ks, y) if uniform else np.searchsorted(ks, y)
+    j = np.clip(cell - 1, 0, ks.size - 2)
     tx = (x - lm[i]) / (lm[i + 1] - lm[i])
-    ty = (y - ks[j]) / (ks[j + 1] - ks[j])
-    b = np.where(bath_nu, 0, 1)
+    ty = (y - ks[j]) / steps[j]
+    n_m, n_k = grid.shape[1], grid.shape[2]
+    flat = grid.reshape(-1)
+    k = (np.where(bath_nu, 0, 1) * n_m + i) * n_k + j
+    g00, g10, g01, g11 = (flat.take(k + o) for o in (0, n_k, 1, n_k + 1))
     return (
-        grid[b, i, j] * (1 - tx) * (1 - ty)
-        + grid[b, i + 1, j] * tx * (1 - ty)
-        + grid[b, i, j + 1] * (1 - tx) * ty
-        + grid[b, i + 1, j + 1] * tx * ty
+        g00 * (1 - tx) * (1 - ty)
+        + g10 * tx * (1 - ty)
+        + g01 * (1 - tx) * ty
+        + g11 * tx * ty
     )
+
+
+@functools.cache
+def _k_steps() -> NDArray[np.float64]:
+    """ks[j + 1] - ks[j] of the table's k grid (what _interp divides by)."""
+    ks = _table()[2]
+    return ks[1:] - ks[:-1]
+
+
+def _uniform_searchsorted(grid: NDArray, y: NDArray) -> NDArray[np.intp]:
+    """``np.searchsorted(grid, y)`` (side "left": the first index with grid >= y; NaN after the
+    end) for an evenly spaced ``grid`` (to 1e-9 of a step: the guess is then off by at most one):
+    the index from (y - grid[0]) / step, then corrected by one where rounding put it across a
+    node (two comparisons with the nodes themselves)."""
+    n = grid.size
+    step = (grid[-1] - grid[0]) / (n - 1)
+    with np.errstate(invalid="ignore"):
+        guess = np.floor((y - grid[0]) / step) + 1.0
+        guess = np.where(np.isnan(guess), float(n), np.clip(guess, 0.0, float(n)))
+    idx = guess.astype(np.intp)
+    idx = idx + ((idx < n) & (grid[np.minimum(idx, n - 1)] < y))
+    idx = idx - ((idx > 0) & (grid[np.maximum(idx - 1, 0)] >= y))
+    return idx
 
 
 def neff_of(gamma_nu: NDArray, gamma_em: NDArray, m: NDArray, h_m: NDArray | None = None
