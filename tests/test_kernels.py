@@ -460,3 +460,41 @@ def test_the_band_kernels_equal_numpy() -> None:
     assert g2_min[0, 0, 0, 0] == 0.0
     assert g2_max[0, 0, 0, 0] == 2e-3 * 2e-3
     assert not no_band[0, 0, 0]
+
+
+def test_the_compact_summary_equals_numpy() -> None:
+    """r at every coupling into a compact summary: counts, "says something" per (model, mass)
+    and the largest r per coupling as np.fmax, engine._count_and_min and engine._fill give them,
+    at r exactly 1 and one rounding step below, NaN at every coupling or some, infinite r, points
+    without a band, a broadcast r (zero strides) and masses selected out of order."""
+    rng = np.random.default_rng(12)
+    n, n_m, n_k, n_g = 6, 5, 4, 9
+    index = np.array([3, 0, 2])
+    r = 10.0 ** rng.uniform(-2, 2, (n, index.size, n_k, n_g))
+    r[0, 0] = np.nan  # says nothing at every mixing of (0, mass 3)
+    r[1, 1, :2] = np.nan
+    r[1, 1, 2, :5] = np.nan
+    r[2, 0, 0, 3] = 1.0
+    r[2, 0, 1, 3] = np.nextafter(1.0, 0.0)
+    r[3, 2, 0, 0] = np.inf
+    no_band = rng.random((n, n_m, n_k)) < 0.2
+    no_band[4] = True  # a model without band at every point
+    highest0 = np.where(rng.random((n, n_m, n_k, n_g)) < 0.5, -np.inf,
+                        10.0 ** rng.uniform(-2, 2, (n, n_m, n_k, n_g)))  # fmt: skip
+    for values in (r, np.broadcast_to(r[:, :, :1], r.shape)):
+        highest = highest0.copy()
+        count = np.full((n, n_m, n_k), 7, dtype=np.uint8)
+        says = np.zeros((n, n_m), dtype=bool)
+        says[:, 1] = True  # a mass outside the selection keeps its value
+        _kernels.compact_summary(values, index, no_band, highest, count, says)
+        want_highest = highest0.copy()
+        want_highest[:, index] = np.fmax(want_highest[:, index], values)
+        want_count = np.full((n, n_m, n_k), 7, dtype=np.uint8)
+        want_says = np.zeros((n, n_m), dtype=bool)
+        want_says[:, 1] = True
+        engine._fill(want_count, want_says, index, no_band, *engine._count_and_min(values))
+        np.testing.assert_array_equal(highest, want_highest)
+        np.testing.assert_array_equal(count, want_count)
+        np.testing.assert_array_equal(says, want_says)
+    assert not says[4, index].any()  # no band: silent
+    assert count[2, 3, 0] >= 1

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["POINT_FORMULAS", "band_couplings", "band_points", "enabled", "nsi_chi2",
+__all__ = ["POINT_FORMULAS", "band_couplings", "band_points", "compact_summary", "enabled", "nsi_chi2",
            "nsi_coordinates", "parabola_sides", "point_marks", "point_ratio_marks", "recast_summary",
            "solar_box_range"]
 
@@ -67,7 +67,7 @@ def _compiled() -> Any:
         return None
     loops = (_recast_summary_loop, _parabola_sides_loop, _point_marks_loop, _nsi_coordinates_loop,
              _nsi_chi2_loop, _solar_box_range_loop, _point_ratio_marks_loop, _band_exponents_loop,
-             _band_points_loop)
+             _band_points_loop, _compact_summary_loop)
     try:
         jit = numba.njit(cache=True, nogil=True, error_model="numpy")
         return tuple(jit(f) for f in loops)
@@ -639,3 +639,47 @@ def _band_points_loop(g: NDArray, has_g: NDArray[np.bool_], g2: NDArray, g2_min:
         g2_min[p] = lo
         g2_max[p] = hi
         no_band[p] = not has_g[p, 0]
+
+
+def compact_summary(r: NDArray, mass_index: NDArray[np.intp], no_band: NDArray[np.bool_],
+                    highest: NDArray, count: NDArray[np.uint8], says: NDArray[np.bool_]
+                    ) -> None:  # fmt: skip
+    """One constraint's r at every coupling (N, Ms, K, G; any strides) at the chunk's masses
+    ``mass_index`` into a compact summary, in one pass over r: the largest r per coupling
+    (``highest`` (N, M, K, G), np.fmax), the excluded counts (``count`` (N, M, K): how many
+    r >= 1; 0 where no band) and whether r says something at some mixing of a (model, mass)
+    (``says`` (N, M): some r not NaN at a point with a band), as ``engine._evaluate`` computes them
+    with np.fmax, ``_count_and_min`` and ``_fill``. (The smallest r itself is not kept: a compact
+    summary needs only whether it is NaN.)"""
+    _compiled()[9](r, mass_index, no_band, highest, count, says)
+
+
+def _compact_summary_loop(r: NDArray, mass_index: NDArray[np.intp], no_band: NDArray[np.bool_],
+                          highest: NDArray, count: NDArray[np.uint8], says: NDArray[np.bool_]
+                          ) -> None:  # fmt: skip
+    """Comparisons only. np.fmax(h, v) is h where v is NaN, v where h is NaN, else the larger (at
+    equal values either: the largest r is only compared with 1)."""
+    n, ms, n_k, n_g = r.shape
+    for i in range(n):
+        for j in range(ms):
+            jm = mass_index[j]
+            acc = False
+            for k in range(n_k):
+                c = 0
+                any_value = False
+                for q in range(n_g):
+                    v = r[i, j, k, q]
+                    if v >= 1.0:
+                        c += 1
+                    if v == v:
+                        any_value = True
+                        h = highest[i, jm, k, q]
+                        if h != h or v > h:
+                            highest[i, jm, k, q] = v
+                if no_band[i, jm, k]:
+                    count[i, jm, k] = 0
+                else:
+                    count[i, jm, k] = c
+                    if any_value:
+                        acc = True
+            says[i, jm] = acc

@@ -928,8 +928,11 @@ class NSIOscillation(Constraint):
                 floor = min(float(np.min(solar.table)), 0.0)
                 below, above = sides((floor, 0.0))
                 open_ = ~(below | above)[..., 0]
-                rows: NDArray[np.intp] = (np.unique(np.nonzero(open_)[0]) if open_.ndim
-                                          else np.zeros(0, dtype=np.intp))  # fmt: skip
+                rows: NDArray[np.intp] = (
+                    np.flatnonzero(open_.any(axis=tuple(range(1, open_.ndim))) if open_.ndim > 1
+                                   else open_)  # the models with an open point, in order
+                    if open_.ndim else np.zeros(0, dtype=np.intp)
+                )  # fmt: skip
                 best_b = np.full(shape, np.nan)
                 if rows.size:
                     lead = (shape[0],) + (1,) * (len(shape) - 1)
