@@ -498,3 +498,34 @@ def test_the_compact_summary_equals_numpy() -> None:
         np.testing.assert_array_equal(says, want_says)
     assert not says[4, index].any()  # no band: silent
     assert count[2, 3, 0] >= 1
+
+
+@pytest.mark.parametrize("name", ["lhcb_2017_displaced", "lhcb_2019_displaced"])
+def test_the_rvalue_interpolation_equals_numpy(monkeypatch, name) -> None:
+    """An r-value table's interpolation (the LHCb displaced searches) with the compiled eps cell
+    and sum, and with numpy: eps at the table's nodes and one rounding step either side, below and
+    above the table (clipped), NaN; masses at the nodes, between them and outside (NaN); the mass
+    axis broadcast against the eps values as the recasts pass them."""
+    from zprime_atlas import constraints
+
+    table = constraints.get(name).data
+    rng = np.random.default_rng(21)
+    nodes = table.eps[:: max(1, table.eps.size // 40)]
+    eps = np.concatenate([nodes, np.nextafter(nodes, 0.0), np.nextafter(nodes, np.inf),
+                          10 ** rng.uniform(np.log10(table.eps[0]) - 1, np.log10(table.eps[-1]) + 1,
+                                            200), [np.nan, 0.0, np.inf]])  # fmt: skip
+    masses = np.concatenate([table.masses[::7], [table.masses[0] * 0.9, table.masses[-1] * 1.1],
+                             rng.uniform(table.masses[0], table.masses[-1], 10)])  # fmt: skip
+    m = masses[None, :, None, None]
+    e = np.broadcast_to(eps[:, None, None, None], (eps.size, masses.size, 1, 1)).copy()
+    e = e.reshape(eps.size, masses.size, 1, 1) * np.array([1.0, 1.0])[None, None, None, :]
+    out = {}
+    for kernels in ("numba", "numpy"):
+        monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", kernels)
+        with np.errstate(invalid="ignore"):
+            out[kernels] = table.interpolate(m, e)
+    np.testing.assert_array_equal(out["numba"], out["numpy"])
+    inside = (masses >= table.masses[0]) & (masses <= table.masses[-1])
+    assert np.isfinite(out["numba"][:-3][:, inside]).all()
+    assert np.isnan(out["numba"][:, ~inside]).all()
+    assert np.isnan(out["numba"][-3]).all()  # NaN eps

@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 
 __all__ = ["POINT_FORMULAS", "band_couplings", "band_points", "compact_summary", "enabled", "nsi_chi2",
            "nsi_coordinates", "parabola_sides", "point_marks", "point_ratio_marks", "recast_summary",
-           "solar_box_range"]
+           "rvalue_bilinear", "solar_box_range"]
 
 #: Kernels pay for numba's import and cache load (~0.3-0.5 s once per process) only on chunks at
 #: least this large (model-mass-mixing points); smaller scans stay on the numpy path.
@@ -67,7 +67,7 @@ def _compiled() -> Any:
         return None
     loops = (_recast_summary_loop, _parabola_sides_loop, _point_marks_loop, _nsi_coordinates_loop,
              _nsi_chi2_loop, _solar_box_range_loop, _point_ratio_marks_loop, _band_exponents_loop,
-             _band_points_loop, _compact_summary_loop)
+             _band_points_loop, _compact_summary_loop, _rvalue_bilinear_loop)
     try:
         jit = numba.njit(cache=True, nogil=True, error_model="numpy")
         return tuple(jit(f) for f in loops)
@@ -683,3 +683,55 @@ def _compact_summary_loop(r: NDArray, mass_index: NDArray[np.intp], no_band: NDA
                     if any_value:
                         acc = True
             says[i, jm] = acc
+
+
+def rvalue_bilinear(i: NDArray[np.intp], u: NDArray, y: NDArray, log_eps: NDArray,
+                    log_r: NDArray, shape: tuple[int, ...]) -> NDArray[np.float64] | None:
+    """The bilinear interpolation of ``RValueTable.interpolate`` in log r: the mass cell ``i`` and
+    weight ``u`` (broadcasting to ``shape``, e.g. one per mass), the eps coordinate ``y`` = log
+    eps (clipped to the table), its cell found by binary search (np.searchsorted, side "right")
+    in ``log_eps``; ``log_r`` (masses, eps values) the table's log r. None for more than four
+    axes (the numpy path then)."""
+    if len(shape) > 4:
+        return None
+    shape4 = (1,) * (4 - len(shape)) + tuple(shape)
+    views = [np.broadcast_to(np.asarray(v), shape4) for v in (i, u, y)]
+    out = np.empty(shape4)
+    _compiled()[10](views[0].astype(np.intp, copy=False), views[1], views[2],
+                    np.ascontiguousarray(log_eps), np.ascontiguousarray(log_r), out)  # fmt: skip
+    return out.reshape(shape)
+
+
+def _rvalue_bilinear_loop(i: NDArray[np.intp], u: NDArray, y: NDArray, log_eps: NDArray,
+                          log_r: NDArray, out: NDArray) -> None:  # fmt: skip
+    """Per element: j = (the first index with log_eps > y) - 1 clipped to [0, n - 2] (NaN after
+    every value, as np.searchsorted orders it), v = clip((y - le[j]) / (le[j+1] - le[j]), 0, 1)
+    (NaN kept), and the four corners' weighted sum in numpy's order."""
+    n0, n1, n2, n3 = out.shape
+    n = log_eps.size
+    for a in range(n0):
+        for b in range(n1):
+            for c in range(n2):
+                for d in range(n3):
+                    yy = y[a, b, c, d]
+                    lo = 0
+                    hi = n
+                    if yy != yy:
+                        lo = n
+                    while lo < hi:  # the first index with log_eps[index] > yy
+                        mid = (lo + hi) // 2
+                        if log_eps[mid] > yy:
+                            hi = mid
+                        else:
+                            lo = mid + 1
+                    j = lo - 1
+                    j = 0 if j < 0 else (n - 2 if j > n - 2 else j)
+                    w = (yy - log_eps[j]) / (log_eps[j + 1] - log_eps[j])
+                    w = 0.0 if w < 0.0 else (1.0 if w > 1.0 else w)
+                    ii = i[a, b, c, d]
+                    uu = u[a, b, c, d]
+                    one_u = 1.0 - uu
+                    one_w = 1.0 - w
+                    val = (one_u * one_w) * log_r[ii, j] + (uu * one_w) * log_r[ii + 1, j]
+                    val = val + (one_u * w) * log_r[ii, j + 1]
+                    out[a, b, c, d] = val + (uu * w) * log_r[ii + 1, j + 1]

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from ... import _kernels
 from ..._csv import rows_with_lines
 from .production import MECHANISMS
 from .schema import RecastFileError, quote
@@ -241,20 +242,36 @@ class RValueTable:
         (elementwise steps: the same numbers as on the broadcast arrays), so a scan's mass axis
         costs one logarithm and one search per mass, not per point."""
         m, eps = np.asarray(m, dtype=np.float64), np.asarray(eps, dtype=np.float64)
-        lm, le, lr = np.log(self.masses), np.log(self.eps), np.log(self.r)
+        lm, le, lr = self._logs()
         inside = (m >= self.masses[0]) & (m <= self.masses[-1])
         with np.errstate(divide="ignore", invalid="ignore"):
             x = np.log(np.where(inside, m, self.masses[0]))
             y = np.log(np.clip(np.nan_to_num(eps, nan=self.eps[0]), self.eps[0], self.eps[-1]))
         i = np.clip(np.searchsorted(lm, x, side="right") - 1, 0, len(lm) - 2)
-        j = np.clip(np.searchsorted(le, y, side="right") - 1, 0, len(le) - 2)
         u = np.clip((x - lm[i]) / (lm[i + 1] - lm[i]), 0.0, 1.0)
-        v = np.clip((y - le[j]) / (le[j + 1] - le[j]), 0.0, 1.0)
-        val = ((1 - u) * (1 - v) * lr[i, j] + u * (1 - v) * lr[i + 1, j]
-               + (1 - u) * v * lr[i, j + 1] + u * v * lr[i + 1, j + 1])  # fmt: skip
-        out = np.where(inside & ~np.isnan(eps), np.exp(val), np.nan)
         shape = np.broadcast_shapes(m.shape, eps.shape)
+        val = None
+        if _kernels.enabled(math.prod(shape)):  # the eps cell and the sum in one compiled pass
+            val = _kernels.rvalue_bilinear(i, u, y, le, lr, shape)
+        if val is None:
+            j = np.clip(np.searchsorted(le, y, side="right") - 1, 0, len(le) - 2)
+            v = np.clip((y - le[j]) / (le[j + 1] - le[j]), 0.0, 1.0)
+            # the corners by flat index (one take each instead of a two-index look-up)
+            flat, n1 = lr.reshape(-1), lr.shape[1]
+            k = i * n1 + j
+            one_u, one_v = 1 - u, 1 - v
+            val = (one_u * one_v * flat.take(k) + u * one_v * flat.take(k + n1)
+                   + one_u * v * flat.take(k + 1) + u * v * flat.take(k + n1 + 1))  # fmt: skip
+        out = np.where(inside & ~np.isnan(eps), np.exp(val), np.nan)
         return out if out.shape == shape else np.broadcast_to(out, shape).copy()
+
+    def _logs(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """(log masses, log eps, log r) of the table, computed once per table object."""
+        cached = self.__dict__.get("_log_cache")
+        if cached is None:
+            cached = (np.log(self.masses), np.log(self.eps), np.ascontiguousarray(np.log(self.r)))
+            object.__setattr__(self, "_log_cache", cached)
+        return cached
 
 
 def read_rvalue_csv(path: Path) -> RValueTable:
