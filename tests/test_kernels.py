@@ -529,3 +529,24 @@ def test_the_rvalue_interpolation_equals_numpy(monkeypatch, name) -> None:
     assert np.isfinite(out["numba"][:-3][:, inside]).all()
     assert np.isnan(out["numba"][:, ~inside]).all()
     assert np.isnan(out["numba"][-3]).all()  # NaN eps
+
+
+def test_the_rvalue_bilinear_kernel_on_an_uneven_grid() -> None:
+    """The eps cell is guessed from an even spacing and walked to the nodes: on an uneven grid
+    the cells, weights and sums are still np.searchsorted's and numpy's."""
+    rng = np.random.default_rng(5)
+    le = np.sort(rng.uniform(-12.0, -4.0, 50))
+    lr = rng.normal(0.0, 2.0, (6, le.size))
+    y = np.concatenate([le, np.nextafter(le, -np.inf), np.nextafter(le, np.inf),
+                        rng.uniform(-13.0, -3.0, 300), [np.nan]])  # fmt: skip
+    y = np.clip(y, le[0], le[-1])
+    i = rng.integers(0, 5, y.size)
+    u = rng.uniform(0.0, 1.0, y.size)
+    got = _kernels.rvalue_bilinear(i, u, y, le, lr, y.shape)
+    j = np.clip(np.searchsorted(le, y, side="right") - 1, 0, le.size - 2)
+    with np.errstate(invalid="ignore"):
+        v = np.clip((y - le[j]) / (le[j + 1] - le[j]), 0.0, 1.0)
+    want = ((1 - u) * (1 - v) * lr[i, j] + u * (1 - v) * lr[i + 1, j]
+            + (1 - u) * v * lr[i, j + 1] + u * v * lr[i + 1, j + 1])  # fmt: skip
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(got[-1])

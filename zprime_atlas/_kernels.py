@@ -705,26 +705,32 @@ def rvalue_bilinear(i: NDArray[np.intp], u: NDArray, y: NDArray, log_eps: NDArra
 def _rvalue_bilinear_loop(i: NDArray[np.intp], u: NDArray, y: NDArray, log_eps: NDArray,
                           log_r: NDArray, out: NDArray) -> None:  # fmt: skip
     """Per element: j = (the first index with log_eps > y) - 1 clipped to [0, n - 2] (NaN after
-    every value, as np.searchsorted orders it), v = clip((y - le[j]) / (le[j+1] - le[j]), 0, 1)
+    every value, as np.searchsorted orders it; found from a guess on an even spacing, corrected
+    node by node, so exact on any increasing grid), v = clip((y - le[j]) / (le[j+1] - le[j]), 0, 1)
     (NaN kept), and the four corners' weighted sum in numpy's order."""
     n0, n1, n2, n3 = out.shape
     n = log_eps.size
+    first = log_eps[0]
+    step = (log_eps[n - 1] - first) / (n - 1)
+    if not step > 0.0:
+        step = 1.0
     for a in range(n0):
         for b in range(n1):
             for c in range(n2):
                 for d in range(n3):
                     yy = y[a, b, c, d]
-                    lo = 0
-                    hi = n
                     if yy != yy:
-                        lo = n
-                    while lo < hi:  # the first index with log_eps[index] > yy
-                        mid = (lo + hi) // 2
-                        if log_eps[mid] > yy:
-                            hi = mid
-                        else:
-                            lo = mid + 1
-                    j = lo - 1
+                        j = n - 1
+                    else:
+                        # the last index with log_eps[index] <= yy (-1: none): a guess from an
+                        # even spacing, then walked to the nodes themselves (exact for any grid)
+                        t = (yy - first) / step
+                        t = -1.0 if t < -1.0 else (n - 1.0 if t > n - 1.0 else t)
+                        j = int(t)
+                        while j + 1 < n and log_eps[j + 1] <= yy:
+                            j += 1
+                        while j >= 0 and log_eps[j] > yy:
+                            j -= 1
                     j = 0 if j < 0 else (n - 2 if j > n - 2 else j)
                     w = (yy - log_eps[j]) / (log_eps[j + 1] - log_eps[j])
                     w = 0.0 if w < 0.0 else (1.0 if w > 1.0 else w)
