@@ -52,10 +52,14 @@ def test_shipped_table_matches_solver() -> None:
     assert np.allclose(direct, interp, atol=0.02)
 
 
-def test_table_interpolation_equals_the_direct_lookup() -> None:
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_table_interpolation_equals_the_direct_lookup(monkeypatch, kernels) -> None:
     """_interp gathers the corners by flat index and finds the k cell on the evenly spaced grid:
     the numbers of np.searchsorted and grid[b, i, j], at the nodes, one rounding step either
     side of them, outside the table (clipped) and at NaN, for both baths."""
+    if kernels == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", kernels)  # numba: the compiled cells and sum
     _, masses, ks, grid = neff_mod._table()
     rng = np.random.default_rng(4)
     y = np.concatenate([ks, np.nextafter(ks, -np.inf), np.nextafter(ks, np.inf),

@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["POINT_FORMULAS", "band_couplings", "band_points", "compact_summary", "enabled", "nsi_chi2",
-           "nsi_coordinates", "parabola_sides", "point_marks", "point_ratio_marks", "recast_summary",
-           "rvalue_bilinear", "solar_box_range"]
+__all__ = ["POINT_FORMULAS", "band_couplings", "band_points", "compact_summary", "enabled",
+           "neff_interp", "nsi_chi2", "nsi_coordinates", "parabola_sides", "point_marks",
+           "point_ratio_marks", "recast_summary", "rvalue_bilinear", "solar_box_range"]
 
 #: Kernels pay for numba's import and cache load (~0.3-0.5 s once per process) only on chunks at
 #: least this large (model-mass-mixing points); smaller scans stay on the numpy path.
@@ -67,7 +67,7 @@ def _compiled() -> Any:
         return None
     loops = (_recast_summary_loop, _parabola_sides_loop, _point_marks_loop, _nsi_coordinates_loop,
              _nsi_chi2_loop, _solar_box_range_loop, _point_ratio_marks_loop, _band_exponents_loop,
-             _band_points_loop, _compact_summary_loop, _rvalue_bilinear_loop)
+             _band_points_loop, _compact_summary_loop, _rvalue_bilinear_loop, _neff_interp_loop)
     try:
         jit = numba.njit(cache=True, nogil=True, error_model="numpy")
         return tuple(jit(f) for f in loops)
@@ -741,3 +741,70 @@ def _rvalue_bilinear_loop(i: NDArray[np.intp], u: NDArray, y: NDArray, log_eps: 
                     val = (one_u * one_w) * log_r[ii, j] + (uu * one_w) * log_r[ii + 1, j]
                     val = val + (one_u * w) * log_r[ii, j + 1]
                     out[a, b, c, d] = val + (uu * w) * log_r[ii + 1, j + 1]
+
+
+def neff_interp(bath_nu: NDArray[np.bool_], x: NDArray, y: NDArray, log_masses: NDArray,
+                ks: NDArray, grid: NDArray) -> NDArray[np.float64] | None:
+    """``neff._interp`` after its logarithms: x = ln m and y = log10 k, both clipped to the table,
+    the cells as np.searchsorted (side "left") finds them, the weights and the four corners'
+    weighted sum in numpy's order; ``grid`` (bath, mass, k). None for more than four axes."""
+    arrays = (np.asarray(bath_nu), np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    if len(shape) > 4:
+        return None
+    shape4 = (1,) * (4 - len(shape)) + shape
+    views = [np.broadcast_to(a, shape4) for a in arrays]
+    out = np.empty(shape4)
+    _compiled()[11](*views, np.ascontiguousarray(log_masses), np.ascontiguousarray(ks),
+                    np.ascontiguousarray(grid, dtype=np.float64), out)  # fmt: skip
+    return out.reshape(shape)
+
+
+def _neff_interp_loop(bath_nu: NDArray[np.bool_], x: NDArray, y: NDArray, lm: NDArray,
+                      ks: NDArray, grid: NDArray, out: NDArray) -> None:  # fmt: skip
+    """Per element: i = (the first index with lm >= x) - 1 clipped to [0, n - 2] (NaN after every
+    value), found by walking from an even-spacing guess (exact on any increasing grid); j alike
+    in ks; then the numpy steps of ``neff._interp``."""
+    n0, n1, n2, n3 = out.shape
+    nm, nk = lm.size, ks.size
+    step_m = (lm[nm - 1] - lm[0]) / (nm - 1)
+    step_k = (ks[nk - 1] - ks[0]) / (nk - 1)
+    step_m = step_m if step_m > 0.0 else 1.0
+    step_k = step_k if step_k > 0.0 else 1.0
+    for a in range(n0):
+        for b in range(n1):
+            for c in range(n2):
+                for d in range(n3):
+                    xx = x[a, b, c, d]
+                    yy = y[a, b, c, d]
+                    # the last index with nodes[index] < value (-1: none; NaN: the last)
+                    if xx != xx:
+                        i = nm - 1
+                    else:
+                        t = (xx - lm[0]) / step_m
+                        t = -1.0 if t < -1.0 else (nm - 1.0 if t > nm - 1.0 else t)
+                        i = int(t)
+                        while i + 1 < nm and lm[i + 1] < xx:
+                            i += 1
+                        while i >= 0 and lm[i] >= xx:
+                            i -= 1
+                    i = 0 if i < 0 else (nm - 2 if i > nm - 2 else i)
+                    if yy != yy:
+                        j = nk - 1
+                    else:
+                        t = (yy - ks[0]) / step_k
+                        t = -1.0 if t < -1.0 else (nk - 1.0 if t > nk - 1.0 else t)
+                        j = int(t)
+                        while j + 1 < nk and ks[j + 1] < yy:
+                            j += 1
+                        while j >= 0 and ks[j] >= yy:
+                            j -= 1
+                    j = 0 if j < 0 else (nk - 2 if j > nk - 2 else j)
+                    tx = (xx - lm[i]) / (lm[i + 1] - lm[i])
+                    ty = (yy - ks[j]) / (ks[j + 1] - ks[j])
+                    bath = 0 if bath_nu[a, b, c, d] else 1
+                    one_x = 1 - tx
+                    one_y = 1 - ty
+                    val = grid[bath, i, j] * one_x * one_y + grid[bath, i + 1, j] * tx * one_y
+                    val = val + grid[bath, i, j + 1] * one_x * ty
+                    out[a, b, c, d] = val + grid[bath, i + 1, j + 1] * tx * ty

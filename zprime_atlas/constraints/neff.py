@@ -25,11 +25,13 @@ ratio above 1% (dark radiation is not modelled).
 from __future__ import annotations
 
 import functools
+import math
 from importlib import resources
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import _kernels
 from .._csv import package_table
 from ..cosmology import hubble_at
 from ..couplings import Mixing
@@ -79,6 +81,11 @@ def _interp(bath_nu: NDArray, m: NDArray, log10_k: NDArray) -> NDArray[np.float6
     lm = np.log(masses)
     x = np.clip(np.log(m), lm[0], lm[-1])
     y = np.clip(log10_k, ks[0], ks[-1])
+    size = np.broadcast_shapes(np.shape(bath_nu), np.shape(x), np.shape(y))
+    if _kernels.enabled(math.prod(size)):  # the cells, weights and sum in one compiled pass
+        found = _kernels.neff_interp(bath_nu, x, y, lm, ks, grid)
+        if found is not None:
+            return found
     i = np.clip(np.searchsorted(lm, x) - 1, 0, lm.size - 2)
     steps = _k_steps()
     uniform = bool(np.all(np.abs(steps - steps[0]) <= 1e-9 * abs(steps[0])))
