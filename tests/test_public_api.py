@@ -127,6 +127,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "reload",
     ],
     "zprime_atlas.constraints.base": [
+        "CompiledRatio",
         "Constraint",
         "ConstraintInfo",
         "G2Form",
