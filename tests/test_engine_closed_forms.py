@@ -237,7 +237,8 @@ def test_a_survey_with_cancelled_muon_couplings_equals_the_full_evaluation(monke
 
 
 POINT_FORMS = ["borexino", "conusplus_2025", "xenonnt_2024_b8", "ccfr_trident", "charm2_trident",
-               "coherent_csi_2017", "neff_bbn", "nsi_oscillation", "texono_2010_nue"]
+               "coherent_csi_2017", "neff_bbn", "nsi_oscillation", "texono_2010_nue",
+               "lhcb_2017_displaced", "lhcb_2019_displaced"]
 
 
 def _nsi_variant(**options):
@@ -274,7 +275,9 @@ def test_point_forms_against_r_on_a_fine_coupling_grid(name: str) -> None:
     assert np.all(r[below] < 1.0)
     assert np.all(r[above] >= 1.0)
     assert below.any()
-    assert above.any() or name == "neff_bbn"
+    # N_eff and the LHCb r-value searches decide only "below" here (LHCb: outside its table's
+    # lifetimes the signal falls off, and the points inside are left to ratio_at)
+    assert above.any() or name in ("neff_bbn", "lhcb_2017_displaced", "lhcb_2019_displaced")
     index = np.nonzero(~(below | above))
     assert np.array_equal(form.ratio_at(index, g[index]), r[index], equal_nan=True)
 

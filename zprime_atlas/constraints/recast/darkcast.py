@@ -63,7 +63,7 @@ from ...couplings import Mixing, effective_couplings
 from ...models import Model
 from ...models import model as named_model
 from .._memo import remembered
-from ..base import Constraint, ConstraintInfo, G2Form, LifetimeForm
+from ..base import Constraint, ConstraintInfo, G2Form, LifetimeForm, PointForm, _at_points
 from ..solve import bisect_log, intervals_by_scan
 from .production import production_factor
 from .schema import INVISIBLE, RecastFileError, RecastMetadata
@@ -407,11 +407,18 @@ class RecastConstraint(Constraint):
         else:
             g_eval, g2 = g, np.ones(())
         prod, br_x, total = self._production_branching_total(m, g_eval, model, mix, ref["weights"])
+        return self._rvalue_tail(m, g2, prod, br_x, total, ref["br"], ref["width1"])
+
+    def _rvalue_tail(self, m, g2, prod, br_x, total, ref_br, ref_width1) -> NDArray[np.float64]:
+        """:meth:`_rvalue_ratio` from the production factor ``prod``, branching ratio ``br_x`` and
+        total width ``total`` at g = 1 (proportional mixing; g2 = g^2) or at g (g2 = 1), and the
+        reference's BR and width at eps = 1 (also the point form's r at gathered points)."""
+        assert isinstance(self.data, RValueTable)
         prod = prod * g2
         width_x = total * g2
         # The dark photon with the same lifetime: eps_eq^2 Gamma_A'(eps = 1) = Gamma_X.
         with np.errstate(divide="ignore", invalid="ignore"):
-            eps_eq = np.sqrt(width_x / ref["width1"]) / E_CHARGE
+            eps_eq = np.sqrt(width_x / ref_width1) / E_CHARGE
         eps_lo, eps_hi = self.data.eps_range
         eps_use = np.clip(eps_eq, eps_lo, eps_hi)
         g_use2 = (eps_use * E_CHARGE) ** 2
@@ -428,10 +435,51 @@ class RecastConstraint(Constraint):
                 eff[is_shorter] = np.exp(1.0 - x[is_shorter])
         r_ref = self.data.interpolate(m, eps_use)
         with np.errstate(divide="ignore", invalid="ignore"):
-            r = prod / g_use2 * br_x / ref["br"] * eff / r_ref
+            r = prod / g_use2 * br_x / ref_br * eff / r_ref
         # A model without width (g = 0) or without this final state gives no signal.
         r = np.where((width_x > 0) & (br_x > 0), r, 0.0)
-        return np.where(np.isnan(ref["br"]) | np.isnan(r_ref), np.nan, r)
+        return np.where(np.isnan(ref_br) | np.isnan(r_ref), np.nan, r)
+
+    def _point_form(self, m: NDArray, g2_min: NDArray, g2_max: NDArray, model: Model, mix: Mixing
+                    ) -> PointForm | None:  # fmt: skip
+        """An r-value table with eps proportional to g: where every coupling of a point gives a
+        lifetime beyond the table's (eps_eq, which grows with g, below its smallest eps or above
+        its largest), eps is clipped to that edge and r = C x E(x) with x = (eps_eq/eps_edge)^2
+        proportional to g^2: E(x) = (1 - e^-x)/(1 - e^-1) below (r rises with g), E(x) = e^(1-x)
+        above, where x > 1 (r = C' x e^-x falls with g). r then lies between its values at the
+        band's ends, computed as :meth:`_ratio` does (margin 1e-9 of them, far above rounding).
+        Points inside the table's lifetimes are left to ``ratio_at``: :meth:`_rvalue_tail` on the
+        gathered factors, bit for bit :meth:`_ratio`."""
+        if not isinstance(self.data, RValueTable) or not mix.proportional \
+                or type(self)._ratio is not RecastConstraint._ratio \
+                or type(self)._rvalue_ratio is not RecastConstraint._rvalue_ratio \
+                or type(self)._rvalue_tail is not RecastConstraint._rvalue_tail:  # fmt: skip
+            return None
+        ref = self._per_mass(self._rvalue_reference, m)
+        prod, br_x, total = self._production_branching_total(m, 1.0, model, mix, ref["weights"])
+        ref_br, width1 = ref["br"], ref["width1"]
+        r_lo = self._rvalue_tail(m, g2_min, prod, br_x, total, ref_br, width1)
+        r_hi = self._rvalue_tail(m, g2_max, prod, br_x, total, ref_br, width1)
+        eps_lo, eps_hi = self.data.eps_range
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            e_lo = np.sqrt(total * g2_min / width1) / E_CHARGE  # eps_eq at the band's ends
+            e_hi = np.sqrt(total * g2_max / width1) / E_CHARGE
+            longer = e_hi * (1.0 + 1e-9) < eps_lo
+            shorter = e_lo * (1.0 - 1e-9) > eps_hi
+            r_min = np.where(longer, r_lo, r_hi)
+            r_max = np.where(longer, r_hi, r_lo)
+            known = (longer | shorter) & np.isfinite(r_min) & np.isfinite(r_max)
+            below = known & (r_max * (1.0 + 1e-9) < 1.0)
+            above = known & (r_min * (1.0 - 1e-9) >= 1.0)
+        shape = np.broadcast_shapes(np.shape(g2_max), np.shape(r_lo))
+
+        def ratio_at(index: tuple[NDArray[np.intp], ...], g: NDArray) -> NDArray[np.float64]:
+            m_i, prod_i, br_i, total_i, ref_br_i, width1_i = (
+                _at_points(v, shape, index) for v in (m, prod, br_x, total, ref_br, width1))
+            return self._rvalue_tail(m_i, np.asarray(g, dtype=np.float64) ** 2, prod_i, br_i,
+                                     total_i, ref_br_i, width1_i)  # fmt: skip
+
+        return PointForm(np.broadcast_to(below, shape), np.broadcast_to(above, shape), ratio_at)
 
     def _rvalue_intervals(self, m, model, mix):
         """Excluded intervals of an r-value table: log-grid scan and bisection of every crossing."""
