@@ -766,40 +766,35 @@ def _neff_interp_loop(bath_nu: NDArray[np.bool_], x: NDArray, y: NDArray, lm: ND
     value), found by walking from an even-spacing guess (exact on any increasing grid); j alike
     in ks; then the numpy steps of ``neff._interp``."""
     n0, n1, n2, n3 = out.shape
-    nm, nk = lm.size, ks.size
-    step_m = (lm[nm - 1] - lm[0]) / (nm - 1)
-    step_k = (ks[nk - 1] - ks[0]) / (nk - 1)
-    step_m = step_m if step_m > 0.0 else 1.0
-    step_k = step_k if step_k > 0.0 else 1.0
     for a in range(n0):
         for b in range(n1):
             for c in range(n2):
                 for d in range(n3):
                     xx = x[a, b, c, d]
                     yy = y[a, b, c, d]
-                    # the last index with nodes[index] < value (-1: none; NaN: the last)
-                    if xx != xx:
-                        i = nm - 1
-                    else:
-                        t = (xx - lm[0]) / step_m
-                        t = -1.0 if t < -1.0 else (nm - 1.0 if t > nm - 1.0 else t)
-                        i = int(t)
-                        while i + 1 < nm and lm[i + 1] < xx:
-                            i += 1
-                        while i >= 0 and lm[i] >= xx:
-                            i -= 1
-                    i = 0 if i < 0 else (nm - 2 if i > nm - 2 else i)
-                    if yy != yy:
-                        j = nk - 1
-                    else:
-                        t = (yy - ks[0]) / step_k
-                        t = -1.0 if t < -1.0 else (nk - 1.0 if t > nk - 1.0 else t)
-                        j = int(t)
-                        while j + 1 < nk and ks[j + 1] < yy:
-                            j += 1
-                        while j >= 0 and ks[j] >= yy:
-                            j -= 1
-                    j = 0 if j < 0 else (nk - 2 if j > nk - 2 else j)
+                    i = 0
+                    j = 0
+                    for axis in range(2):  # the mass cell i, then the k cell j
+                        nodes = lm if axis == 0 else ks
+                        value = xx if axis == 0 else yy
+                        n = nodes.size
+                        # the last index with nodes[index] < value (-1: none; NaN: the last)
+                        if value != value:
+                            cell = n - 1
+                        else:
+                            step = (nodes[n - 1] - nodes[0]) / (n - 1)
+                            t = (value - nodes[0]) / step if step > 0.0 else 0.0
+                            t = -1.0 if t < -1.0 else (n - 1.0 if t > n - 1.0 else t)
+                            cell = int(t)
+                            while cell + 1 < n and nodes[cell + 1] < value:
+                                cell += 1
+                            while cell >= 0 and nodes[cell] >= value:
+                                cell -= 1
+                        cell = 0 if cell < 0 else (n - 2 if cell > n - 2 else cell)
+                        if axis == 0:
+                            i = cell
+                        else:
+                            j = cell
                     tx = (xx - lm[i]) / (lm[i + 1] - lm[i])
                     ty = (yy - ks[j]) / (ks[j + 1] - ks[j])
                     bath = 0 if bath_nu[a, b, c, d] else 1
