@@ -57,6 +57,18 @@ def enabled(n_points: int) -> bool:
     return _compiled() is not None
 
 
+def _loop_shape(shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """``shape`` without its axes of length 1, padded with 1 in front to the four axes of the
+    elementwise loops (None for more than four): the innermost loop then runs over the last long
+    axis instead of a trailing axis of length 1 (the coupling axis of per-point arrays), 1.2-1.6x
+    faster on the engine's (models, masses, mixings, 1) arrays. The elements and their values are
+    the same; each is computed on its own, so the order of the loops changes nothing."""
+    kept = tuple(n for n in shape if n != 1)
+    if len(kept) > 4:
+        return None
+    return (1,) * (4 - len(kept)) + kept
+
+
 @cache
 def _compiled() -> Any:
     """The compiled kernels (summary, parabola sides, point marks, NSI coordinates, chi^2 and box
@@ -169,13 +181,14 @@ def parabola_sides(
     d_hi: NDArray, a_spread: NDArray,
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]] | None:
     """(below, above) of :func:`zprime_atlas.constraints.rate_shift.parabola_sides` (see there)
-    in one pass, for arrays (float64) broadcasting to at most four axes; None for more."""
+    in one pass, for arrays (float64) broadcasting to at most four axes longer than 1; None for
+    more."""
     arrays = (beta, gamma, a, u_min, u_max, d_lo, d_hi, a_spread)
     shape = np.broadcast_shapes(*(v.shape for v in arrays))
-    if len(shape) > 4:
+    shape4 = _loop_shape(shape)
+    if shape4 is None:
         return None
-    shape4 = (1,) * (4 - len(shape)) + shape
-    views = [np.broadcast_to(v, shape4) for v in arrays]
+    views = [np.broadcast_to(v, shape).reshape(shape4) for v in arrays]
     widen = bool(a_spread.ndim or a_spread != 0.0)
     below = np.empty(shape4, dtype=np.bool_)
     above = np.empty(shape4, dtype=np.bool_)
@@ -691,11 +704,11 @@ def rvalue_bilinear(i: NDArray[np.intp], u: NDArray, y: NDArray, log_eps: NDArra
     weight ``u`` (broadcasting to ``shape``, e.g. one per mass), the eps coordinate ``y`` = log
     eps (clipped to the table), its cell found by binary search (np.searchsorted, side "right")
     in ``log_eps``; ``log_r`` (masses, eps values) the table's log r. None for more than four
-    axes (the numpy path then)."""
-    if len(shape) > 4:
+    axes longer than 1 (the numpy path then)."""
+    shape4 = _loop_shape(tuple(shape))
+    if shape4 is None:
         return None
-    shape4 = (1,) * (4 - len(shape)) + tuple(shape)
-    views = [np.broadcast_to(np.asarray(v), shape4) for v in (i, u, y)]
+    views = [np.broadcast_to(np.asarray(v), shape).reshape(shape4) for v in (i, u, y)]
     out = np.empty(shape4)
     _compiled()[10](views[0].astype(np.intp, copy=False), views[1], views[2],
                     np.ascontiguousarray(log_eps), np.ascontiguousarray(log_r), out)  # fmt: skip
@@ -747,13 +760,14 @@ def neff_interp(bath_nu: NDArray[np.bool_], x: NDArray, y: NDArray, log_masses: 
                 ks: NDArray, grid: NDArray) -> NDArray[np.float64] | None:
     """``neff._interp`` after its logarithms: x = ln m and y = log10 k, both clipped to the table,
     the cells as np.searchsorted (side "left") finds them, the weights and the four corners'
-    weighted sum in numpy's order; ``grid`` (bath, mass, k). None for more than four axes."""
+    weighted sum in numpy's order; ``grid`` (bath, mass, k). None for more than four axes longer
+    than 1."""
     arrays = (np.asarray(bath_nu), np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
-    if len(shape) > 4:
+    shape4 = _loop_shape(shape)
+    if shape4 is None:
         return None
-    shape4 = (1,) * (4 - len(shape)) + shape
-    views = [np.broadcast_to(a, shape4) for a in arrays]
+    views = [np.broadcast_to(a, shape).reshape(shape4) for a in arrays]
     out = np.empty(shape4)
     _compiled()[11](*views, np.ascontiguousarray(log_masses), np.ascontiguousarray(ks),
                     np.ascontiguousarray(grid, dtype=np.float64), out)  # fmt: skip
