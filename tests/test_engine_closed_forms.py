@@ -68,7 +68,8 @@ def test_scan_with_closed_forms_equals_the_full_evaluation(monkeypatch, compact,
     numbers bit for bit."""
     calls: list[str] = []
     for kernel in ("recast_summary", "parabola_sides", "point_marks", "point_ratio_marks",
-                   "nsi_chi2", "band_couplings", "band_points", "compact_summary"):
+                   "nsi_chi2", "band_couplings", "band_points", "compact_summary",
+                   "allowed_couplings"):
         original = getattr(_kernels, kernel)
 
         def spy(*args, _original=original, _name=kernel):
@@ -90,6 +91,7 @@ def test_scan_with_closed_forms_equals_the_full_evaluation(monkeypatch, compact,
             assert ("point_ratio_marks" in calls[before:]) == compact
             assert "nsi_chi2" in calls[before:]  # the NSI best fits
             assert "band_points" in calls[before:]  # every chunk's couplings and their squares
+            assert "allowed_couplings" in calls[before:]  # every chunk's allowed couplings
             # constraints evaluated at every coupling are summed up in one pass for compact
             # summaries only (here every point is decided by a form; surveys below use it)
             assert compact or "compact_summary" not in calls[before:]

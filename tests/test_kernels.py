@@ -500,6 +500,56 @@ def test_the_compact_summary_equals_numpy() -> None:
     assert count[2, 3, 0] >= 1
 
 
+def test_the_allowed_couplings_equal_numpy() -> None:
+    """allowed = has_g & ~(fmax(highest, high g^2) >= 1), then the closed forms' marks, as the end
+    of engine._evaluate computes it: the largest r exactly 1 and one rounding step below, NaN and
+    -inf (no constraint spoke), high r1 NaN, infinite or 0 with g^2 = 0 (inf 0 = NaN) and g^2
+    infinite, r1 g^2 one rounding step either side of 1, points without a band, whole points
+    blocked and single couplings hit; each of high, blocked and hit also absent."""
+    rng = np.random.default_rng(21)
+    n, n_m, n_k, n_g = 5, 3, 4, 9
+    shape = (n, n_m, n_k, n_g)
+    highest = np.where(rng.random(shape) < 0.3, -np.inf, 10.0 ** rng.uniform(-1, 1, shape))
+    highest[0, 0, 0, :4] = [1.0, np.nextafter(1.0, 0.0), np.nan, np.inf]
+    g2 = 10.0 ** rng.uniform(-8, -4, shape)
+    g2[1, 0, 0, :2] = [0.0, np.inf]
+    high = 10.0 ** rng.uniform(2, 6, (n, n_m, n_k, 1))
+    high[1, 0, 0, 0] = np.inf  # inf 0 = NaN at the first coupling, inf at the second
+    high[1, 0, 1, 0] = np.nan
+    high[1, 0, 2, 0] = 0.0
+    high[2, 1, 0, 0] = 1.0 / g2[2, 1, 0, 3]  # r1 g^2 = 1 (to rounding) at coupling 3
+    high[2, 1, 1, 0] = np.nextafter(1.0 / g2[2, 1, 1, 5], 0.0)
+    high[2, 1, 2, 0] = np.nextafter(1.0 / g2[2, 1, 2, 5], np.inf)
+    has_g = np.ones(shape, dtype=bool)
+    has_g[3] = False  # no band
+    has_g[4, 0, 0, 2] = False  # an explicit coupling that is not finite
+    blocked = rng.random(shape[:3]) < 0.2
+    hit = rng.random(np.prod(shape)) < 0.1
+    for use_high in (True, False):
+        for use_blocked in (True, False):
+            for use_hit in (True, False):
+                h = highest.copy()
+                with np.errstate(invalid="ignore", over="ignore"):
+                    if use_high:
+                        np.fmax(h, high * g2, out=h)
+                    want = has_g & ~(h >= 1.0)
+                if use_blocked:
+                    want &= ~blocked[..., None]
+                if use_hit:
+                    want &= ~hit.reshape(shape)
+                got = _kernels.allowed_couplings(highest, has_g, high if use_high else None, g2,
+                                                 blocked if use_blocked else None,
+                                                 hit if use_hit else None)  # fmt: skip
+                np.testing.assert_array_equal(got, want)
+    # the crafted couplings do what they say (with prompt searches, nothing else marked)
+    got = _kernels.allowed_couplings(np.full(shape, -np.inf), has_g, high, g2, None, None)
+    assert got[1, 0, 0, 0]  # r1 g^2 = inf 0 = NaN: allowed
+    assert not got[1, 0, 0, 1]  # inf: excluded
+    assert got[1, 0, 1].all()  # r1 NaN: nothing excluded
+    assert got[1, 0, 2].all()  # r1 = 0 alike
+    assert not got[3].any()  # no band
+
+
 @pytest.mark.parametrize("name", ["lhcb_2017_displaced", "lhcb_2019_displaced"])
 def test_the_rvalue_interpolation_equals_numpy(monkeypatch, name) -> None:
     """An r-value table's interpolation (the LHCb displaced searches) with the compiled eps cell

@@ -644,11 +644,16 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
                 out[f"silent/{c.name}"] = (~low).view(np.uint8)
             else:
                 out[f"min_ratio/{c.name}"] = low
-    if closed is not None:
-        closed.raise_highest(highest)
-    allowed = has_g & ~(highest >= 1.0)
-    if closed is not None:
-        closed.restrict(allowed)
+    if compiled:  # the steps below in one compiled pass
+        allowed = _kernels.allowed_couplings(
+            highest, has_g, *((None, None, None, None) if closed is None else
+                              (closed.high, closed.g2, closed.blocked, closed.hit)))  # fmt: skip
+    else:
+        if closed is not None:
+            closed.raise_highest(highest)
+        allowed = has_g & ~(highest >= 1.0)
+        if closed is not None:
+            closed.restrict(allowed)
     out["allowed"] = allowed
     return start, stop, out
 
