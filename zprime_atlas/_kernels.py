@@ -11,6 +11,8 @@ reference makes several passes over them:
 - :func:`point_marks`, the bookkeeping of the points a point form left undecided
   (:meth:`zprime_atlas.engine._ClosedForms.points`): their excluded counts, whether r says
   something, and the marks of the excluded couplings, from r at their couplings in one pass;
+- :func:`recast_signal`, a recast's signal ratio at g = 1 for one production channel
+  (``RecastConstraint._prompt_signal_and_width``);
 - :func:`allowed_couplings`, the allowed couplings of a chunk from the largest r of every
   constraint and the closed forms' marks (the end of ``engine._evaluate``);
 - :func:`nsi_coordinates` and :func:`nsi_chi2`, the NSI chi^2 along a model's direction
@@ -41,9 +43,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["POINT_FORMULAS", "allowed_couplings", "band_couplings", "band_points", "compact_summary",
-           "enabled",
-           "neff_interp", "nsi_chi2", "nsi_coordinates", "parabola_sides", "point_marks",
-           "point_ratio_marks", "recast_summary", "rvalue_bilinear", "solar_box_range"]
+           "enabled", "neff_interp", "nsi_chi2", "nsi_coordinates", "parabola_sides", "point_marks",
+           "point_ratio_marks", "recast_signal", "recast_summary", "rvalue_bilinear",
+           "solar_box_range"]
 
 #: Kernels pay for numba's import and cache load (~0.3-0.5 s once per process) only on chunks at
 #: least this large (model-mass-mixing points); smaller scans stay on the numpy path.
@@ -83,7 +85,7 @@ def _compiled() -> Any:
     loops = (_recast_summary_loop, _parabola_sides_loop, _point_marks_loop, _nsi_coordinates_loop,
              _nsi_chi2_loop, _solar_box_range_loop, _point_ratio_marks_loop, _band_exponents_loop,
              _band_points_loop, _compact_summary_loop, _rvalue_bilinear_loop, _neff_interp_loop,
-             _allowed_couplings_loop)
+             _allowed_couplings_loop, _recast_signal_loop)
     try:
         jit = numba.njit(cache=True, nogil=True, error_model="numpy")
         return tuple(jit(f) for f in loops)
@@ -869,3 +871,38 @@ def _allowed_couplings_loop(highest: NDArray, has_g: NDArray[np.bool_], high: ND
             if use_hit:
                 ok = ok & (not hit[p * n_g + j])
             allowed[p, j] = ok & (not stop)
+
+
+def recast_signal(weight: NDArray, production: NDArray, branching: NDArray, den: NDArray,
+                  no_limit: NDArray[np.bool_]) -> NDArray[np.float64] | None:
+    """r = ((0 + w P) BR) / den, NaN where ``no_limit``: a recast's signal ratio without its
+    lifetime factor for one production channel (``RecastConstraint._prompt_signal_and_width``:
+    the sum from 0, the product, the division and np.where in numpy's order), in one pass over
+    the broadcast shape; None for more than four axes longer than 1."""
+    arrays = (np.asarray(weight, dtype=np.float64), np.asarray(production, dtype=np.float64),
+              np.asarray(branching, dtype=np.float64), np.asarray(den, dtype=np.float64),
+              np.asarray(no_limit, dtype=np.bool_))  # fmt: skip
+    shape = np.broadcast_shapes(*(v.shape for v in arrays))
+    shape4 = _loop_shape(shape)
+    if shape4 is None:
+        return None
+    views = [np.broadcast_to(v, shape).reshape(shape4) for v in arrays]
+    out = np.empty(shape4)
+    _compiled()[13](*views, out)
+    return out.reshape(shape)
+
+
+def _recast_signal_loop(w: NDArray, p: NDArray, br: NDArray, den: NDArray,
+                        no_limit: NDArray[np.bool_], out: NDArray) -> None:  # fmt: skip
+    """A product, a sum, a product and a division per element (0 + x: -0.0 becomes +0.0 as in
+    numpy's sum from np.zeros)."""
+    n0, n1, n2, n3 = out.shape
+    for i0 in range(n0):
+        for i1 in range(n1):
+            for i2 in range(n2):
+                for i3 in range(n3):
+                    if no_limit[i0, i1, i2, i3]:
+                        out[i0, i1, i2, i3] = math.nan
+                    else:
+                        prod = 0.0 + w[i0, i1, i2, i3] * p[i0, i1, i2, i3]
+                        out[i0, i1, i2, i3] = (prod * br[i0, i1, i2, i3]) / den[i0, i1, i2, i3]

@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ... import decays
+from ... import _kernels, decays
 from ...constants import E_CHARGE, HBAR_GEV_S
 from ...couplings import Mixing, effective_couplings
 from ...models import Model
@@ -489,25 +489,47 @@ class RecastConstraint(Constraint):
             mix = Mixing("ratio", np.zeros(()), mix.loop_scale)
         return intervals_by_scan(lambda g: self._rvalue_ratio(m, g, model, mix, ref), shape)
 
-    def _production_branching_total(self, m, g, model, mix, weights) -> tuple[NDArray, ...]:
-        """(sum_k w_k P_k, BR into the final states, total width) of X for couplings g, with the
+    def _production_terms(self, m, g, model, mix, weights
+                          ) -> tuple[list[tuple[Any, NDArray]], NDArray, NDArray]:  # fmt: skip
+        """([(w_k, P_k)], BR into the final states, total width) of X for couplings g, with the
         production weights ``weights`` of the reference; within a shared evaluation, the
         factors every recast of the chunk has already computed."""
         couplings, widths, shared = _couplings_and_widths(m, g, model, mix)
         at = (couplings, widths, m)
-        prod: NDArray = np.zeros(())
-        for k, w in weights.items():
-            prod = prod + w * _derived(shared, ("production", k), partial(_production, k), *at)
+        terms = [(w, _derived(shared, ("production", k), partial(_production, k), *at))
+                 for k, w in weights.items()]  # fmt: skip
         br = _derived(shared, ("branching", type(self)._branching, self.meta.final_states),
                       lambda _c, w, _m: self._branching(w), *at)  # fmt: skip
-        return prod, br, _derived(shared, ("total",), _total, *at)
+        return terms, br, _derived(shared, ("total",), _total, *at)
+
+    def _production_branching_total(self, m, g, model, mix, weights) -> tuple[NDArray, ...]:
+        """(sum_k w_k P_k, BR into the final states, total width) of X for couplings g
+        (:meth:`_production_terms`, summed from 0 in their order)."""
+        terms, br, total = self._production_terms(m, g, model, mix, weights)
+        prod: NDArray = np.zeros(())
+        for w, p in terms:
+            prod = prod + w * p
+        return prod, br, total
 
     def _prompt_signal_and_width(self, m, g, model, mix, ref) -> tuple[NDArray, NDArray]:
-        """(r without the lifetime factor, total width of X) for couplings g."""
-        prod, br, total = self._production_branching_total(m, g, model, mix, ref["weights"])
+        """(r without the lifetime factor, total width of X) for couplings g:
+        r = (sum_k w_k P_k) BR / (BR_ref E_ref g_lo^2), NaN where the reference has no limit."""
+        terms, br, total = self._production_terms(m, g, model, mix, ref["weights"])
         with np.errstate(divide="ignore", invalid="ignore"):
-            r = prod * br / (ref["br"] * ref["e_ref"] * ref["g_lo"] ** 2)
-        r = np.where(np.isnan(ref["g_lo"]), np.nan, r)
+            den = ref["br"] * ref["e_ref"] * ref["g_lo"] ** 2
+        no_limit = np.isnan(ref["g_lo"])
+        if len(terms) == 1:  # the usual single production channel: one compiled pass
+            shape = np.broadcast_shapes(*(np.shape(v) for v in (*terms[0], br, den, no_limit)))
+            if _kernels.enabled(math.prod(shape)):
+                r = _kernels.recast_signal(terms[0][0], terms[0][1], br, den, no_limit)
+                if r is not None:
+                    return r, total
+        prod: NDArray = np.zeros(())
+        for w, p in terms:
+            prod = prod + w * p
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = prod * br / den
+        r = np.where(no_limit, np.nan, r)
         return r, total
 
     @property
