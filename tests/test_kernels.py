@@ -555,6 +555,50 @@ def test_the_recast_signal_kernel_gives_the_numpy_signal(monkeypatch, name) -> N
     assert len(calls) == (len(c._per_mass(c._reference, m)["weights"]) == 1)  # one channel: kernel
 
 
+def test_the_neff_kernels_give_the_numpy_ratio(monkeypatch) -> None:
+    """N_eff's r for widths nu g^2, em g^2 at H: compiled (exchange rate, numpy's log10, the
+    table, the finish) and in numpy (NeffBBN._ratio_from), bit for bit, at g^2 = 0 (the rate
+    clamped at 1e-300), inf (inf 0 = NaN: the dark branching ratio NaN) and NaN; equal widths
+    (the bath a tie), one width 0, a total exactly at H, rates and masses beyond the table, and
+    dark branching ratios on both sides of the maximum."""
+    from zprime_atlas.constraints.neff import _DARK_BR_MAX, NeffBBN, _ratio_at_squares, _table
+
+    rng = np.random.default_rng(41)
+    _, masses, ks, _ = _table()
+    n_p, n_g = 400, 9
+    m = np.exp(rng.uniform(np.log(masses[0]) - 1, np.log(masses[-1]) + 1, (n_p, 1)))
+    h = 10.0 ** rng.uniform(-25, -15, (n_p, 1))
+    nu = h * 10.0 ** rng.uniform(-3, 3, (n_p, 1))
+    em = h * 10.0 ** rng.uniform(-3, 3, (n_p, 1))
+    nu[0], em[0] = em[0], em[0]  # a tie
+    em[1] = 0.0
+    nu[2] = 0.0
+    dark = np.where(rng.random((n_p, 1)) < 0.2, 2 * _DARK_BR_MAX, 0.0)
+    dark[3] = _DARK_BR_MAX
+    dark[4] = 2 * _DARK_BR_MAX
+    g2 = 10.0 ** rng.uniform(-4, 4, (n_p, n_g))
+    g2[4, :3] = [0.0, np.inf, np.nan]
+    g2[5, 0] = h[5, 0] / (nu[5, 0] + em[5, 0])  # total at H (to rounding)
+    g2[6] = 10.0 ** (ks[-1] + 5) * h[6, 0] / np.minimum(nu[6, 0], em[6, 0])  # rate past the table
+    calls = []
+    original = _kernels.neff_ratio
+    monkeypatch.setattr(_kernels, "neff_ratio", lambda *a: calls.append(1) or original(*a))
+    monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", "numba")
+    with np.errstate(invalid="ignore"):
+        got = _ratio_at_squares(m, h, nu, em, dark, g2)
+        want = NeffBBN._ratio_from(m, nu * g2, em * g2, dark + 0.0 * g2, h)
+    assert calls  # the compiled path ran
+    assert got.shape == want.shape
+    assert np.array_equal(got.view(np.uint64), want.view(np.uint64))
+    vetoed = (dark > _DARK_BR_MAX)[:, 0]
+    kept = ~vetoed
+    vetoed[4] = False  # row 4 has the couplings inf and NaN: below
+    assert np.isnan(got[vetoed]).all()  # an invisible branching ratio above the maximum
+    assert np.isfinite(got[kept]).all()
+    assert np.isnan(got[4, 0])  # g = 0 with that branching ratio: vetoed too
+    assert np.isfinite(got[4, 1:3]).all()  # dark + 0 g^2 = NaN at g^2 = inf, NaN: not vetoed
+
+
 def test_the_allowed_couplings_equal_numpy() -> None:
     """allowed = has_g & ~(fmax(highest, high g^2) >= 1), then the closed forms' marks, as the end
     of engine._evaluate computes it: the largest r exactly 1 and one rounding step below, NaN and

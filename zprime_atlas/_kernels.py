@@ -13,6 +13,8 @@ reference makes several passes over them:
   something, and the marks of the excluded couplings, from r at their couplings in one pass;
 - :func:`recast_signal`, a recast's signal ratio at g = 1 for one production channel
   (``RecastConstraint._prompt_signal_and_width``);
+- :func:`neff_exchange`, :func:`neff_interp` and :func:`neff_ratio`, N_eff's r around numpy's
+  log10 (``NeffBBN._ratio_from``);
 - :func:`allowed_couplings`, the allowed couplings of a chunk from the largest r of every
   constraint and the closed forms' marks (the end of ``engine._evaluate``);
 - :func:`nsi_coordinates` and :func:`nsi_chi2`, the NSI chi^2 along a model's direction
@@ -43,9 +45,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["POINT_FORMULAS", "allowed_couplings", "band_couplings", "band_points", "compact_summary",
-           "enabled", "neff_interp", "nsi_chi2", "nsi_coordinates", "parabola_sides", "point_marks",
-           "point_ratio_marks", "recast_signal", "recast_summary", "rvalue_bilinear",
-           "solar_box_range"]
+           "enabled", "neff_exchange", "neff_interp", "neff_ratio", "nsi_chi2", "nsi_coordinates",
+           "parabola_sides", "point_marks", "point_ratio_marks", "recast_signal", "recast_summary",
+           "rvalue_bilinear", "solar_box_range"]
 
 #: Kernels pay for numba's import and cache load (~0.3-0.5 s once per process) only on chunks at
 #: least this large (model-mass-mixing points); smaller scans stay on the numpy path.
@@ -85,7 +87,8 @@ def _compiled() -> Any:
     loops = (_recast_summary_loop, _parabola_sides_loop, _point_marks_loop, _nsi_coordinates_loop,
              _nsi_chi2_loop, _solar_box_range_loop, _point_ratio_marks_loop, _band_exponents_loop,
              _band_points_loop, _compact_summary_loop, _rvalue_bilinear_loop, _neff_interp_loop,
-             _allowed_couplings_loop, _recast_signal_loop)
+             _allowed_couplings_loop, _recast_signal_loop, _neff_exchange_loop,
+             _neff_ratio_loop)
     try:
         jit = numba.njit(cache=True, nogil=True, error_model="numpy")
         return tuple(jit(f) for f in loops)
@@ -906,3 +909,74 @@ def _recast_signal_loop(w: NDArray, p: NDArray, br: NDArray, den: NDArray,
                     else:
                         prod = 0.0 + w[i0, i1, i2, i3] * p[i0, i1, i2, i3]
                         out[i0, i1, i2, i3] = (prod * br[i0, i1, i2, i3]) / den[i0, i1, i2, i3]
+
+
+def neff_exchange(nu: NDArray, em: NDArray, h: NDArray, g2: NDArray
+                  ) -> tuple[NDArray[np.float64], NDArray[np.bool_]] | None:  # fmt: skip
+    """The first steps of ``neff.neff_of`` for widths nu g^2 (to neutrinos) and em g^2 (to the
+    electron-photon bath) at H = ``h``, in one pass: (max(other / h, 1e-300), in_nu) with in_nu =
+    (nu g2 >= em g2) and other the smaller partial width of the two, as numpy computes them
+    (np.maximum keeps NaN); the log10 is numpy's, after. None for more than four axes longer
+    than 1."""
+    arrays = tuple(np.asarray(v, dtype=np.float64) for v in (nu, em, h, g2))
+    shape = np.broadcast_shapes(*(v.shape for v in arrays))
+    shape4 = _loop_shape(shape)
+    if shape4 is None:
+        return None
+    views = [np.broadcast_to(v, shape).reshape(shape4) for v in arrays]
+    rate = np.empty(shape4)
+    in_nu = np.empty(shape4, dtype=np.bool_)
+    _compiled()[14](*views, rate, in_nu)
+    return rate.reshape(shape), in_nu.reshape(shape)
+
+
+def _neff_exchange_loop(nu: NDArray, em: NDArray, h: NDArray, g2: NDArray, rate: NDArray,
+                        in_nu: NDArray[np.bool_]) -> None:  # fmt: skip
+    """Two products, a comparison, a division and numpy's maximum per element."""
+    n0, n1, n2, n3 = rate.shape
+    for i0 in range(n0):
+        for i1 in range(n1):
+            for i2 in range(n2):
+                for i3 in range(n3):
+                    u = g2[i0, i1, i2, i3]
+                    g_nu = nu[i0, i1, i2, i3] * u
+                    g_em = em[i0, i1, i2, i3] * u
+                    bath = g_nu >= g_em
+                    q = (g_em if bath else g_nu) / h[i0, i1, i2, i3]
+                    rate[i0, i1, i2, i3] = q if q >= 1e-300 or q != q else 1e-300
+                    in_nu[i0, i1, i2, i3] = bath
+
+
+def neff_ratio(n: NDArray, nu: NDArray, em: NDArray, h: NDArray, g2: NDArray, dark: NDArray,
+               constants: tuple[float, float, float, float]) -> NDArray[np.float64] | None:
+    """The last steps of ``NeffBBN._ratio_from`` after the table's N_eff ``n``, in one pass:
+    N_eff = n where nu g2 + em g2 >= h (thermalised) else N_eff^SM, r = |N_eff - N_eff^Planck| /
+    half-width, NaN where dark + 0 g2 (the invisible branching ratio) exceeds its maximum;
+    ``constants`` = (N_eff^SM, N_eff^Planck, half-width, the maximum), numpy's order. None for more
+    than four axes longer than 1."""
+    arrays = tuple(np.asarray(v, dtype=np.float64) for v in (n, nu, em, h, g2, dark))
+    shape = np.broadcast_shapes(*(v.shape for v in arrays))
+    shape4 = _loop_shape(shape)
+    if shape4 is None:
+        return None
+    views = [np.broadcast_to(v, shape).reshape(shape4) for v in arrays]
+    out = np.empty(shape4)
+    _compiled()[15](*views, *(float(c) for c in constants), out)
+    return out.reshape(shape)
+
+
+def _neff_ratio_loop(n: NDArray, nu: NDArray, em: NDArray, h: NDArray, g2: NDArray,
+                     dark: NDArray, sm: float, planck: float, half: float, dark_max: float,
+                     out: NDArray) -> None:  # fmt: skip
+    """Products, a sum, comparisons, an absolute value and a division per element."""
+    n0, n1, n2, n3 = out.shape
+    for i0 in range(n0):
+        for i1 in range(n1):
+            for i2 in range(n2):
+                for i3 in range(n3):
+                    u = g2[i0, i1, i2, i3]
+                    total = nu[i0, i1, i2, i3] * u + em[i0, i1, i2, i3] * u
+                    value = n[i0, i1, i2, i3] if total >= h[i0, i1, i2, i3] else sm
+                    r = abs(value - planck) / half
+                    br = dark[i0, i1, i2, i3] + 0.0 * u
+                    out[i0, i1, i2, i3] = math.nan if br > dark_max else r
