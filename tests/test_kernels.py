@@ -103,8 +103,12 @@ def test_the_kernel_equals_the_numpy_summary_on_adversarial_points(monkeypatch, 
             monkeypatch.setenv("ZPRIME_ATLAS_KERNELS", kernels)
             closed = engine._ClosedForms(g, no_band, mix)
             summary = closed.summary(c, where, sel(m), x, compact)
-            out[kernels] = (summary, closed.high)
-        (fast, high_fast), (slow, high_slow) = out["numba"], out["numpy"]
+            out[kernels] = (summary, closed.high, closed.hit)
+        (fast, high_fast, hit_fast), (slow, high_slow, hit_slow) = out["numba"], out["numpy"]
+        # the couplings marked excluded at the points evaluated one by one
+        assert (hit_fast is None) == (hit_slow is None)
+        if hit_slow is not None:
+            np.testing.assert_array_equal(hit_fast, hit_slow)
         assert (fast is None) == (slow is None)
         if slow is None:
             continue

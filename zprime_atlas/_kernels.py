@@ -15,6 +15,8 @@ reference makes several passes over them:
   (``RecastConstraint._prompt_signal_and_width``);
 - :func:`neff_exchange`, :func:`neff_interp` and :func:`neff_ratio`, N_eff's r around numpy's
   log10 (``NeffBBN._ratio_from``);
+- :func:`lifetime_marks`, r and its bookkeeping at the points a recast's closed form leaves
+  undecided, around numpy's exp and expm1 (``engine._ClosedForms._at_points``);
 - :func:`allowed_couplings`, the allowed couplings of a chunk from the largest r of every
   constraint and the closed forms' marks (the end of ``engine._evaluate``);
 - :func:`nsi_coordinates` and :func:`nsi_chi2`, the NSI chi^2 along a model's direction
@@ -45,9 +47,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["POINT_FORMULAS", "allowed_couplings", "band_couplings", "band_points", "compact_summary",
-           "enabled", "neff_exchange", "neff_interp", "neff_ratio", "nsi_chi2", "nsi_coordinates",
-           "parabola_sides", "point_marks", "point_ratio_marks", "recast_signal", "recast_summary",
-           "rvalue_bilinear", "solar_box_range"]
+           "enabled", "lifetime_marks", "neff_exchange", "neff_interp", "neff_ratio", "nsi_chi2",
+           "nsi_coordinates", "parabola_sides", "point_marks", "point_ratio_marks", "recast_signal",
+           "recast_summary", "rvalue_bilinear", "solar_box_range"]
 
 #: Kernels pay for numba's import and cache load (~0.3-0.5 s once per process) only on chunks at
 #: least this large (model-mass-mixing points); smaller scans stay on the numpy path.
@@ -88,7 +90,7 @@ def _compiled() -> Any:
              _nsi_chi2_loop, _solar_box_range_loop, _point_ratio_marks_loop, _band_exponents_loop,
              _band_points_loop, _compact_summary_loop, _rvalue_bilinear_loop, _neff_interp_loop,
              _allowed_couplings_loop, _recast_signal_loop, _neff_exchange_loop,
-             _neff_ratio_loop)
+             _neff_ratio_loop, _lifetime_exponents_loop, _lifetime_marks_loop)
     try:
         jit = numba.njit(cache=True, nogil=True, error_model="numpy")
         return tuple(jit(f) for f in loops)
@@ -980,3 +982,79 @@ def _neff_ratio_loop(n: NDArray, nu: NDArray, em: NDArray, h: NDArray, g2: NDArr
                     r = abs(value - planck) / half
                     br = dark[i0, i1, i2, i3] + 0.0 * u
                     out[i0, i1, i2, i3] = math.nan if br > dark_max else r
+
+
+def lifetime_marks(r1: NDArray, tau1: NDArray, g2: NDArray, t0: NDArray, t1: NDArray,
+                   todo: NDArray[np.intp], rows: NDArray[np.intp], count: NDArray[np.uint8],
+                   low: NDArray, hit: NDArray[np.bool_], compact: bool) -> bool:  # fmt: skip
+    """r = (r1 g^2) E(tau1 / g^2; t0, t1) at the couplings ``g2`` (P x G) of P gathered points
+    (``r1``, ``tau1``, ``t0``, ``t1``: P values each) and their bookkeeping, as
+    ``engine._ClosedForms._at_points`` computes it with ``darkcast.lifetime_ratio``,
+    ``engine._count_and_min`` and the marks: ``count.flat[todo[p]]`` = how many r >= 1,
+    ``low.flat[todo[p]]`` = the smallest r (NaN ignored; ``compact``: NaN where every r is NaN,
+    else 0) and ``hit[rows[p] G + q]`` where r >= 1. The exponents of E = exp(-t0 / tau)
+    (-expm1(-(t1 - t0) / tau)) are formed in one pass, numpy's exp and expm1 applied in place,
+    and r and the bookkeeping made in a second pass. Whether any coupling was marked."""
+    n_p, n_g = g2.shape
+    flat = [np.ascontiguousarray(np.asarray(v, dtype=np.float64).reshape(-1))
+            for v in (r1, tau1, t0, t1)]  # fmt: skip
+    g2 = np.ascontiguousarray(g2, dtype=np.float64)
+    at_t0 = np.empty((n_p, n_g))
+    at_span = np.empty((n_p, n_g))
+    _compiled()[16](flat[1], g2, flat[2], flat[3], at_t0, at_span)
+    np.exp(at_t0, out=at_t0)
+    np.expm1(at_span, out=at_span)
+    flat_count, flat_low = count.reshape(-1), low.reshape(-1)
+    assert np.shares_memory(flat_count, count)
+    assert np.shares_memory(flat_low, low)
+    return bool(_compiled()[17](flat[0], g2, at_t0, at_span, todo, rows, flat_count, flat_low,
+                                hit, compact))  # fmt: skip
+
+
+def _lifetime_exponents_loop(tau1: NDArray, g2: NDArray, t0: NDArray, t1: NDArray,
+                             at_t0: NDArray, at_span: NDArray) -> None:  # fmt: skip
+    """The arguments of ``darkcast.acceptance(tau1 / g2, t0, t1)``'s exp and expm1: with
+    tau = tau1 / g^2, inv = 1 / tau where tau is finite else 0 and span = t1 - t0 (inf where t1
+    is), -t0 inv and -(span inv where inv > 0 else 0), numpy's steps."""
+    n_p, n_g = g2.shape
+    for p in range(n_p):
+        a = tau1[p]
+        minus_t0 = -t0[p]
+        b = t1[p]
+        span = math.inf if math.isinf(b) else b - t0[p]
+        for q in range(n_g):
+            tau = a / g2[p, q]
+            inv = 1.0 / tau if math.isfinite(tau) else 0.0
+            at_t0[p, q] = minus_t0 * inv
+            at_span[p, q] = -(span * inv if inv > 0.0 else 0.0)
+
+
+def _lifetime_marks_loop(r1: NDArray, g2: NDArray, e_t0: NDArray, e_span: NDArray,
+                         todo: NDArray[np.intp], rows: NDArray[np.intp], count: NDArray[np.uint8],
+                         low: NDArray, hit: NDArray[np.bool_], compact: bool) -> bool:  # fmt: skip
+    """r = (r1 g^2) (exp(-t0 inv) (-expm1(...))) per coupling, then the comparisons of
+    ``engine._count_and_min`` (np.fmin: the other where one is NaN) and the marks."""
+    n_p, n_g = g2.shape
+    any_hit = False
+    for p in range(n_p):
+        x = r1[p]
+        base = rows[p] * n_g
+        c = 0
+        smallest = math.nan
+        for q in range(n_g):
+            r = (x * g2[p, q]) * (e_t0[p, q] * -e_span[p, q])
+            if r >= 1.0:
+                c += 1
+                hit[base + q] = True
+            # np.fmin(smallest, r): r where smallest is NaN, smallest where r is
+            if q == 0 or smallest != smallest or not (smallest <= r or r != r):
+                smallest = r
+        t = todo[p]
+        count[t] = c
+        if compact:
+            low[t] = math.nan if smallest != smallest else 0.0
+        else:
+            low[t] = smallest
+        if c:
+            any_hit = True
+    return any_hit

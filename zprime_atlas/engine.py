@@ -415,6 +415,12 @@ class _ClosedForms:
             return np.broadcast_to(value, point_shape)[..., 0][at_points][:, None]
 
         tau1 = None if form.tau1 is None else column(form.tau1)
+        if tau1 is not None and _kernels.enabled(self.g2.size // n_g):  # one pass each side of exp
+            hit = np.zeros(self.g2.size, dtype=bool) if self.hit is None else self.hit
+            if _kernels.lifetime_marks(column(form.r1), tau1, g2, column(form.t0),
+                                       column(form.t1), todo, rows, count, low, hit, compact):
+                self.hit = hit
+            return
         r = lifetime_ratio(column(form.r1), tau1, g2, column(form.t0), column(form.t1))
         count[at_points], smallest = _count_and_min(r)
         # fmin ignores NaN: the smallest r is NaN exactly where r says nothing at any coupling
