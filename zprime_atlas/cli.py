@@ -673,7 +673,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
         p.add_argument("--chunk-size", type=int, default=None,
                        help="models per chunk (the unit of work, of writing and of resume; "
-                            "default: about 1e6 grid points)")  # fmt: skip
+                            "default: 1e6-2e6 grid points, 8 chunks or more if possible)")  # fmt: skip
         _selection_arguments(p, "default")
 
     p_scan = sub.add_parser("scan", help="scan a model plane and store it (HDF5)")
