@@ -66,16 +66,22 @@ def enabled(n_points: int) -> bool:
     return _compiled() is not None
 
 
-def _loop_shape(shape: tuple[int, ...]) -> tuple[int, ...] | None:
-    """``shape`` without its axes of length 1, padded with 1 in front to the four axes of the
-    elementwise loops (None for more than four): the innermost loop then runs over the last long
-    axis instead of a trailing axis of length 1 (the coupling axis of per-point arrays), 1.2-1.6x
-    faster on the engine's (models, masses, mixings, 1) arrays. The elements and their values are
-    the same; each is computed on its own, so the order of the loops changes nothing."""
+def _loop_views(arrays: tuple[NDArray, ...], shape: tuple[int, ...] | None = None
+                ) -> tuple[tuple[int, ...], tuple[int, ...], list[NDArray]] | None:  # fmt: skip
+    """(their broadcast shape, the loops' four axes, the arrays broadcast and viewed with them):
+    the broadcast shape (or ``shape``) without its axes of length 1, padded with 1 in front to the
+    four axes of the elementwise loops (None for more than four). The innermost loop then runs
+    over the last long axis instead of a trailing axis of length 1 (the coupling axis of
+    per-point arrays), 1.2-1.6x faster on the engine's (models, masses, mixings, 1) arrays. The
+    elements and their values are the same; each is computed on its own, so the order of the
+    loops changes nothing."""
+    if shape is None:
+        shape = np.broadcast_shapes(*(v.shape for v in arrays))
     kept = tuple(n for n in shape if n != 1)
     if len(kept) > 4:
         return None
-    return (1,) * (4 - len(kept)) + kept
+    shape4 = (1,) * (4 - len(kept)) + kept
+    return shape, shape4, [np.broadcast_to(v, shape).reshape(shape4) for v in arrays]
 
 
 @cache
@@ -195,11 +201,10 @@ def parabola_sides(
     in one pass, for arrays (float64) broadcasting to at most four axes longer than 1; None for
     more."""
     arrays = (beta, gamma, a, u_min, u_max, d_lo, d_hi, a_spread)
-    shape = np.broadcast_shapes(*(v.shape for v in arrays))
-    shape4 = _loop_shape(shape)
-    if shape4 is None:
+    loop = _loop_views(arrays)
+    if loop is None:
         return None
-    views = [np.broadcast_to(v, shape).reshape(shape4) for v in arrays]
+    shape, shape4, views = loop
     widen = bool(a_spread.ndim or a_spread != 0.0)
     below = np.empty(shape4, dtype=np.bool_)
     above = np.empty(shape4, dtype=np.bool_)
@@ -715,10 +720,10 @@ def rvalue_bilinear(i: NDArray[np.intp], u: NDArray, y: NDArray, log_eps: NDArra
     eps (clipped to the table), its cell found by binary search (np.searchsorted, side "right")
     in ``log_eps``; ``log_r`` (masses, eps values) the table's log r. None for more than four
     axes longer than 1 (the numpy path then)."""
-    shape4 = _loop_shape(tuple(shape))
-    if shape4 is None:
+    loop = _loop_views(tuple(np.asarray(v) for v in (i, u, y)), tuple(shape))
+    if loop is None:
         return None
-    views = [np.broadcast_to(np.asarray(v), shape).reshape(shape4) for v in (i, u, y)]
+    _, shape4, views = loop
     out = np.empty(shape4)
     _compiled()[10](views[0].astype(np.intp, copy=False), views[1], views[2],
                     np.ascontiguousarray(log_eps), np.ascontiguousarray(log_r), out)  # fmt: skip
@@ -773,11 +778,10 @@ def neff_interp(bath_nu: NDArray[np.bool_], x: NDArray, y: NDArray, log_masses: 
     weighted sum in numpy's order; ``grid`` (bath, mass, k). None for more than four axes longer
     than 1."""
     arrays = (np.asarray(bath_nu), np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
-    shape = np.broadcast_shapes(*(a.shape for a in arrays))
-    shape4 = _loop_shape(shape)
-    if shape4 is None:
+    loop = _loop_views(arrays)
+    if loop is None:
         return None
-    views = [np.broadcast_to(a, shape).reshape(shape4) for a in arrays]
+    shape, shape4, views = loop
     out = np.empty(shape4)
     _compiled()[11](*views, np.ascontiguousarray(log_masses), np.ascontiguousarray(ks),
                     np.ascontiguousarray(grid, dtype=np.float64), out)  # fmt: skip
@@ -887,11 +891,10 @@ def recast_signal(weight: NDArray, production: NDArray, branching: NDArray, den:
     arrays = (np.asarray(weight, dtype=np.float64), np.asarray(production, dtype=np.float64),
               np.asarray(branching, dtype=np.float64), np.asarray(den, dtype=np.float64),
               np.asarray(no_limit, dtype=np.bool_))  # fmt: skip
-    shape = np.broadcast_shapes(*(v.shape for v in arrays))
-    shape4 = _loop_shape(shape)
-    if shape4 is None:
+    loop = _loop_views(arrays)
+    if loop is None:
         return None
-    views = [np.broadcast_to(v, shape).reshape(shape4) for v in arrays]
+    shape, shape4, views = loop
     out = np.empty(shape4)
     _compiled()[13](*views, out)
     return out.reshape(shape)
@@ -921,11 +924,10 @@ def neff_exchange(nu: NDArray, em: NDArray, h: NDArray, g2: NDArray
     (np.maximum keeps NaN); the log10 is numpy's, after. None for more than four axes longer
     than 1."""
     arrays = tuple(np.asarray(v, dtype=np.float64) for v in (nu, em, h, g2))
-    shape = np.broadcast_shapes(*(v.shape for v in arrays))
-    shape4 = _loop_shape(shape)
-    if shape4 is None:
+    loop = _loop_views(arrays)
+    if loop is None:
         return None
-    views = [np.broadcast_to(v, shape).reshape(shape4) for v in arrays]
+    shape, shape4, views = loop
     rate = np.empty(shape4)
     in_nu = np.empty(shape4, dtype=np.bool_)
     _compiled()[14](*views, rate, in_nu)
@@ -957,11 +959,10 @@ def neff_ratio(n: NDArray, nu: NDArray, em: NDArray, h: NDArray, g2: NDArray, da
     ``constants`` = (N_eff^SM, N_eff^Planck, half-width, the maximum), numpy's order. None for more
     than four axes longer than 1."""
     arrays = tuple(np.asarray(v, dtype=np.float64) for v in (n, nu, em, h, g2, dark))
-    shape = np.broadcast_shapes(*(v.shape for v in arrays))
-    shape4 = _loop_shape(shape)
-    if shape4 is None:
+    loop = _loop_views(arrays)
+    if loop is None:
         return None
-    views = [np.broadcast_to(v, shape).reshape(shape4) for v in arrays]
+    shape, shape4, views = loop
     out = np.empty(shape4)
     _compiled()[15](*views, *(float(c) for c in constants), out)
     return out.reshape(shape)

@@ -506,10 +506,7 @@ class RecastConstraint(Constraint):
         """(sum_k w_k P_k, BR into the final states, total width) of X for couplings g
         (:meth:`_production_terms`, summed from 0 in their order)."""
         terms, br, total = self._production_terms(m, g, model, mix, weights)
-        prod: NDArray = np.zeros(())
-        for w, p in terms:
-            prod = prod + w * p
-        return prod, br, total
+        return _weighted_sum(terms), br, total
 
     def _prompt_signal_and_width(self, m, g, model, mix, ref) -> tuple[NDArray, NDArray]:
         """(r without the lifetime factor, total width of X) for couplings g:
@@ -524,11 +521,8 @@ class RecastConstraint(Constraint):
                 r = _kernels.recast_signal(terms[0][0], terms[0][1], br, den, no_limit)
                 if r is not None:
                     return r, total
-        prod: NDArray = np.zeros(())
-        for w, p in terms:
-            prod = prod + w * p
         with np.errstate(divide="ignore", invalid="ignore"):
-            r = prod * br / den
+            r = _weighted_sum(terms) * br / den
         r = np.where(no_limit, np.nan, r)
         return r, total
 
@@ -804,6 +798,14 @@ def _derived(shared: _Shared | None, key: tuple, compute: Callable[[Any, Any, An
         value.flags.writeable = False
         shared.values[key] = value
     return value
+
+
+def _weighted_sum(terms: list[tuple[Any, NDArray]]) -> NDArray:
+    """sum_k w_k P_k of the production terms [(w_k, P_k)], summed from 0 in their order."""
+    total: NDArray = np.zeros(())
+    for w, p in terms:
+        total = total + w * p
+    return total
 
 
 def _production(mechanism: str, couplings: Mapping, _widths: Mapping, m: NDArray) -> NDArray:
