@@ -773,10 +773,9 @@ class NSIOscillation(Constraint):
         size = np.maximum.reduce(products)
         size = np.where(size > 0, size, 1.0)
         grid = np.concatenate([[0.0], np.geomspace(1e-6, 1e4, 401)])
-        kappa = grid / size
-        chi = self._grid_chi2(d, grid, size) if fast else along(d, kappa)
+        chi = self._grid_chi2(d, grid, size) if fast else along(d, grid / size)
         i = np.argmin(chi, axis=-1)
-        n_grid = kappa.shape[-1]  # (not len(kappa): the first axis is the models' batch)
+        n_grid = grid.size
         # refine in log kappa: a parabola through the grid minimum and its neighbours
         j = np.clip(i, 2, n_grid - 2)
         y0, y1, y2 = (np.take_along_axis(chi, (j + o)[..., None], -1)[..., 0] for o in (-1, 0, 1))
@@ -785,8 +784,9 @@ class NSIOscillation(Constraint):
             shift = np.where(curv > 0, 0.5 * (y0 - y2) / curv, 0.0)
         shift = np.clip(shift, -1.0, 1.0)
         step = math.log(1e10) / 400
-        k_j = np.take_along_axis(kappa, j[..., None], -1)[..., 0]
-        k_i = np.take_along_axis(kappa, i[..., None], -1)[..., 0]
+        # kappa = grid / size at the columns j and i (the full (rows, grid) array is not needed)
+        k_j = grid[j] / size[:, 0]
+        k_i = grid[i] / size[:, 0]
         k_ref = k_j * np.exp(shift * step)
         chi_ref = along({k: v[..., 0] for k, v in d.items()}, k_ref)
         interior = (i >= 2) & (i <= n_grid - 2)
