@@ -149,25 +149,20 @@ def _ratio_at_squares(m: NDArray, h_m: NDArray, nu: NDArray, em: NDArray, dark: 
     """``NeffBBN._ratio_from(m, nu g2, em g2, dark + 0 g2, h_m)``: r for partial widths at g = 1
     (``nu``, ``em``; GeV), the invisible branching ratio ``dark`` and the squared couplings ``g2``,
     at H(T = m) = ``h_m``. With the compiled kernels the same numbers in three passes around
-    numpy's log10 (:func:`zprime_atlas._kernels.neff_exchange`, ``neff_interp``, ``neff_ratio``)
+    numpy's log10 (:func:`zprime_atlas._kernels.neff_exchange`, :func:`_interp`, ``neff_ratio``)
     instead of about twenty array operations."""
     size = math.prod(np.broadcast_shapes(*(np.shape(v) for v in (m, h_m, nu, em, dark, g2))))
     if _kernels.enabled(size):
         first = _kernels.neff_exchange(nu, em, h_m, g2)
         if first is not None:
             rate, in_nu = first
-            sm, masses, ks, grid = _table()
             with np.errstate(divide="ignore"):
                 np.log10(rate, out=rate)
-            np.clip(rate, ks[0], ks[-1], out=rate)
-            lm = np.log(masses)
-            x = np.clip(np.log(m), lm[0], lm[-1])
-            n = _kernels.neff_interp(in_nu, x, rate, lm, ks, grid)
-            if n is not None:
-                r = _kernels.neff_ratio(n, nu, em, h_m, g2, dark,
-                                        (sm, NEFF_PLANCK, _HALF_WIDTH, _DARK_BR_MAX))  # fmt: skip
-                if r is not None:
-                    return r
+            n = _interp(in_nu, m, rate)  # the table (compiled too)
+            r = _kernels.neff_ratio(n, nu, em, h_m, g2, dark,
+                                    (_table()[0], NEFF_PLANCK, _HALF_WIDTH, _DARK_BR_MAX))  # fmt: skip
+            if r is not None:
+                return r
     return NeffBBN._ratio_from(m, nu * g2, em * g2, dark + 0.0 * g2, h_m)
 
 
