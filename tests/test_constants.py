@@ -176,12 +176,13 @@ def test_snapshot_is_what_scipy_and_particle_give() -> None:
                 assert fresh[table][key] == pytest.approx(value, rel=tol), (table, key)
 
 
-def test_importing_the_package_does_not_import_scipy_or_particle() -> None:
-    # start-up cost: scipy.constants, scipy.interpolate and the PDG table load on first use only
+def test_importing_the_package_does_not_import_scipy_particle_or_h5py() -> None:
+    # start-up cost: scipy.constants, scipy.interpolate, the PDG table, h5py (files), numba
+    # (kernels) and importlib.metadata (plugins) load on first use only
     import subprocess
     import sys
 
-    heavy = "('scipy', 'particle', 'scipy.interpolate', 'tqdm')"
+    heavy = "('scipy', 'particle', 'scipy.interpolate', 'tqdm', 'h5py', 'numba', 'importlib.metadata')"
     code = f"import sys, zprime_atlas; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout

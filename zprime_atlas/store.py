@@ -69,14 +69,16 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import h5py
 import numpy as np
 from numpy.typing import NDArray
 
 from ._version import __version__
 from .constants import FERMIONS, PARTICLE_VERSION
+
+if TYPE_CHECKING:
+    import h5py
 
 __all__ = [
     "FORMAT_NAME",
@@ -99,6 +101,14 @@ READABLE_VERSIONS = (1, 2)
 #: The HDF5 filter of every dataset (benchmarks/bench_store.py).
 FILTER: dict[str, Any] = {"compression": "gzip", "compression_opts": 1, "shuffle": True,
                           "fletcher32": True}  # a checksum per chunk: damage is an error, not data
+
+
+def _h5py() -> Any:
+    """h5py, imported where a file is first read or written (~25 ms that ``import zprime_atlas``
+    then does not pay)."""
+    import h5py
+
+    return h5py
 
 
 class StoreError(ValueError):
@@ -157,21 +167,21 @@ def _walk_links(group: h5py.Group, prefix: str = "") -> Iterator[tuple[str, Any]
         link = group.get(name, getlink=True)
         full = f"{prefix}/{name}"
         yield full, link
-        if isinstance(link, h5py.HardLink):
+        if isinstance(link, _h5py().HardLink):
             obj = group.get(name)
-            if isinstance(obj, h5py.Group):
+            if isinstance(obj, _h5py().Group):
                 yield from _walk_links(obj, full)
 
 
 def _check_structure(f: h5py.File, path: Path, version: int) -> None:
     """Shapes, dtypes, links and the done list of an open scan file (StoreError if wrong)."""
     for name, link in _walk_links(f):
-        if isinstance(link, h5py.ExternalLink):
+        if isinstance(link, _h5py().ExternalLink):
             raise StoreError(f"{path} is refused: {name} is an external link (to {link.filename})")
-        if isinstance(link, h5py.SoftLink):
+        if isinstance(link, _h5py().SoftLink):
             raise StoreError(f"{path} is refused: {name} is a soft link (scan files have none)")
         obj = f.get(name)
-        if isinstance(obj, h5py.Dataset):
+        if isinstance(obj, _h5py().Dataset):
             if obj.external:
                 raise StoreError(f"{path} is refused: dataset {name} stores its data in external "
                                  "files")  # fmt: skip
@@ -202,7 +212,7 @@ def _check_structure(f: h5py.File, path: Path, version: int) -> None:
         raise StoreError(f"{path} is damaged: the constraints attribute is not a list of names")
     for name in names:
         grp = f[f"constraints/{name}"]
-        if not isinstance(grp, h5py.Group):
+        if not isinstance(grp, _h5py().Group):
             raise StoreError(f"{path} is damaged: constraints/{name} is not a group")
         if store == "ratio":
             expected[f"constraints/{name}/ratio"] = ((n, m, k, g), "f")
@@ -216,7 +226,7 @@ def _check_structure(f: h5py.File, path: Path, version: int) -> None:
         if name not in f:
             raise StoreError(f"{path} is incomplete: dataset {name!r} is missing")
         ds = f[name]
-        if not isinstance(ds, h5py.Dataset):
+        if not isinstance(ds, _h5py().Dataset):
             raise StoreError(f"{path} is damaged: {name} is not a dataset")
         if ds.shape != shape:
             raise StoreError(f"{path} is damaged: dataset {name} has shape {ds.shape}, the axes "
@@ -249,7 +259,7 @@ def open_for_read(path: str | Path) -> h5py.File:
             )
         raise StoreError(f"{path} does not exist")
     try:
-        f = h5py.File(path, "r")
+        f = _h5py().File(path, "r")
     except OSError:
         raise StoreError(f"{path} is not a readable HDF5 file (truncated or not HDF5)") from None
     try:
@@ -541,7 +551,7 @@ def _image(build: Callable[[h5py.File], None], libver: str | None = None) -> byt
     the image is then written with plain file I/O, whose errors are ordinary exceptions.
     """
     buffer = io.BytesIO()
-    with h5py.File(buffer, "w", libver=libver) as f:
+    with _h5py().File(buffer, "w", libver=libver) as f:
         build(f)
     return buffer.getvalue()
 
@@ -714,7 +724,7 @@ class ScanWriter:
             # chunk files are read only by this module: the newest HDF5 format has single-chunk
             # datasets without index trees (a fraction of the metadata of the default format)
             _write_image(tmp, _image(build, libver="latest"))
-            with h5py.File(tmp, "r") as f:  # verify: what is on disk is what was computed
+            with _h5py().File(tmp, "r") as f:  # verify: what is on disk is what was computed
                 for name, (_, dtype, _) in datasets.items():
                     expected = np.asarray(data[name]).astype(dtype, copy=False)
                     if not _equal(f[name][:n], expected):
@@ -783,7 +793,8 @@ class ScanWriter:
         else:
             models("models/charges", np.asarray(layout.charges, dtype=np.float64))
             f["models/charges"].attrs["fermions"] = json.dumps(list(FERMIONS))
-        models("models/labels", np.array([str(s) for s in layout.labels], dtype=h5py.string_dtype()))
+        models("models/labels",
+               np.array([str(s) for s in layout.labels], dtype=_h5py().string_dtype()))
         models("models/x_dark", np.asarray(layout.x_dark, dtype=np.float64))
         if layout.g_explicit is not None:
             f.create_dataset("couplings", data=layout.g_explicit)
@@ -799,7 +810,7 @@ class ScanWriter:
             start = index * self.chunk
             source = self.partial / f"chunk_{index:06d}.h5"
             try:
-                src = h5py.File(source, "r")
+                src = _h5py().File(source, "r")
             except OSError:
                 with contextlib.suppress(OSError):
                     source.unlink()  # recomputed by the next resume

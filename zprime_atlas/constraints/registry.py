@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from importlib.metadata import entry_points
 
 from .base import Constraint
 
@@ -94,6 +93,8 @@ class _Registry:
                 self._add(c, f"recast file {c.meta_path}")
             except ValueError as exc:
                 warnings.warn(f"recast skipped: {exc}", RuntimeWarning, stacklevel=3)
+        from importlib.metadata import entry_points  # ~12 ms: on the registry's first use, not import
+
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             dist = getattr(ep.dist, "name", "unknown distribution")
             origin = f"plugin {ep.name!r} ({dist})"
