@@ -644,6 +644,18 @@ def test_the_allowed_couplings_equal_numpy() -> None:
                                                  blocked if use_blocked else None,
                                                  hit if use_hit else None)  # fmt: skip
                 np.testing.assert_array_equal(got, want)
+                # no constraint evaluated at every coupling: highest is -inf, not passed
+                with np.errstate(invalid="ignore", over="ignore"):
+                    bare = has_g & ~((high * g2 >= 1.0) if use_high else False)
+                if use_blocked:
+                    bare &= ~blocked[..., None]
+                if use_hit:
+                    bare &= ~hit.reshape(shape)
+                got = _kernels.allowed_couplings(None, has_g, high if use_high else None, g2,
+                                                 blocked if use_blocked else None,
+                                                 hit if use_hit else None)  # fmt: skip
+                np.testing.assert_array_equal(got, bare)
+                assert not np.array_equal(bare, want)  # highest did exclude couplings
     # the crafted couplings do what they say (with prompt searches, nothing else marked)
     got = _kernels.allowed_couplings(np.full(shape, -np.inf), has_g, high, g2, None, None)
     assert got[1, 0, 0, 0]  # r1 g^2 = inf 0 = NaN: allowed

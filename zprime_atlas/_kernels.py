@@ -833,11 +833,12 @@ def _neff_interp_loop(bath_nu: NDArray[np.bool_], x: NDArray, y: NDArray, lm: ND
                     out[a, b, c, d] = val + grid[bath, i + 1, j + 1] * tx * ty
 
 
-def allowed_couplings(highest: NDArray, has_g: NDArray[np.bool_], high: NDArray | None,
+def allowed_couplings(highest: NDArray | None, has_g: NDArray[np.bool_], high: NDArray | None,
                       g2: NDArray | None, blocked: NDArray[np.bool_] | None,
                       hit: NDArray[np.bool_] | None) -> NDArray[np.bool_]:  # fmt: skip
     """The allowed couplings of a chunk (N, M, K, G; ``highest`` and ``has_g`` contiguous) in one
-    pass, as the end of ``engine._evaluate`` computes them with numpy:
+    pass, as the end of ``engine._evaluate`` computes them with numpy (``highest`` None: no
+    constraint was evaluated at every coupling, -inf everywhere):
 
         allowed = has_g & ~(fmax(highest, high g2) >= 1) & ~blocked[..., None] & ~hit
 
@@ -846,14 +847,15 @@ def allowed_couplings(highest: NDArray, has_g: NDArray[np.bool_], high: NDArray 
     (N, M, K): r >= 1 at every coupling, ``hit`` (N M K G, flat): r >= 1 at that coupling (each
     None where no constraint marked one). fmax(h, v) >= 1 is (h >= 1) or (v >= 1), NaN comparing
     false: the same booleans with the same product high g2."""
-    n_g = highest.shape[-1]
-    n_p = highest.size // n_g if n_g else 0
+    n_g = has_g.shape[-1]
+    n_p = has_g.size // n_g if n_g else 0
     none = np.zeros(0, dtype=np.bool_)
-    allowed = np.empty(highest.shape, dtype=np.bool_)
+    allowed = np.empty(has_g.shape, dtype=np.bool_)
+    empty = np.zeros((0, n_g))
     _compiled()[12](
-        highest.reshape(n_p, n_g), has_g.reshape(n_p, n_g),
+        empty if highest is None else highest.reshape(n_p, n_g), has_g.reshape(n_p, n_g),
         np.zeros(0) if high is None else np.ascontiguousarray(high).reshape(-1),
-        highest.reshape(n_p, n_g) if high is None or g2 is None else g2.reshape(n_p, n_g),
+        empty if high is None or g2 is None else g2.reshape(n_p, n_g),
         none if blocked is None else np.ascontiguousarray(blocked).reshape(-1),
         none if hit is None else hit.reshape(-1), allowed.reshape(n_p, n_g),
     )  # fmt: skip
@@ -864,9 +866,10 @@ def _allowed_couplings_loop(highest: NDArray, has_g: NDArray[np.bool_], high: ND
                             g2: NDArray, blocked: NDArray[np.bool_], hit: NDArray[np.bool_],
                             allowed: NDArray[np.bool_]) -> None:  # fmt: skip
     """One product per coupling where prompt searches exist (``high`` not empty), comparisons
-    otherwise; an empty ``blocked`` or ``hit`` marks nothing. The booleans are combined with &,
-    not short-circuit ``and``: no branch per coupling, 2.4x faster than with."""
-    n_p, n_g = highest.shape
+    otherwise; an empty ``highest``, ``blocked`` or ``hit`` marks nothing. The booleans are
+    combined with &, not short-circuit ``and``: no branch per coupling, 2.4x faster than with."""
+    n_p, n_g = has_g.shape
+    use_highest = highest.size > 0
     use_high = high.size > 0
     use_blocked = blocked.size > 0
     use_hit = hit.size > 0
@@ -874,7 +877,9 @@ def _allowed_couplings_loop(highest: NDArray, has_g: NDArray[np.bool_], high: ND
         h1 = high[p] if use_high else 0.0
         stop = use_blocked and blocked[p]
         for j in range(n_g):
-            ok = has_g[p, j] & (not highest[p, j] >= 1.0)
+            ok = has_g[p, j]
+            if use_highest:
+                ok = ok & (not highest[p, j] >= 1.0)
             if use_high:
                 ok = ok & (not h1 * g2[p, j] >= 1.0)
             if use_hit:

@@ -605,7 +605,9 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
         no_band = ~has_g[..., 0]  # a band is all-finite or all-NaN along the coupling axis
     # the largest r of any constraint (NaN ignored): allowed = band & (highest < 1), the same as
     # every r < 1, with one fmax per constraint instead of a mask and an in-place and
-    highest = np.full(shape4, -np.inf)
+    # (allocated by the first constraint evaluated at every coupling: where closed and point forms
+    # decide every constraint, as in the default scans and surveys, it is never needed)
+    highest: NDArray | None = None
     subsets: dict[bytes, tuple[Any, NDArray, NDArray]] = {}
     parsed = Mixing.parse(mix.get("eps", 0.0), mix.get("eps_over_g"), mix.get("loop_scale"))
     closed = (_ClosedForms(g_eval, no_band, parsed, squares)
@@ -651,8 +653,12 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
                 # the largest r, counts and "says something" in one compiled pass over r
                 index = np.arange(n_m)[where]
                 r4 = np.broadcast_to(r, (n, index.size, n_k, n_g))
+                if highest is None:
+                    highest = np.full(shape4, -np.inf)
                 _kernels.compact_summary(r4, index, no_band, highest, count, low)
             elif r is not None:
+                if highest is None:
+                    highest = np.full(shape4, -np.inf)
                 if isinstance(where, slice):
                     np.fmax(highest[:, where], r, out=highest[:, where])
                 else:
@@ -671,8 +677,11 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
                               (closed.high, closed.g2, closed.blocked, closed.hit)))  # fmt: skip
     else:
         if closed is not None:
+            if highest is None:
+                highest = np.full(shape4, -np.inf)
             closed.raise_highest(highest)
-        allowed = has_g & ~(highest >= 1.0)
+        # has_g is this chunk's own array (np.isfinite above), not used again: allowed may be it
+        allowed = has_g if highest is None else has_g & ~(highest >= 1.0)
         if closed is not None:
             closed.restrict(allowed)
     out["allowed"] = allowed
