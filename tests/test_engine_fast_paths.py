@@ -265,3 +265,88 @@ def test_large_zeros_are_writable_zeros_of_the_shape_and_type(shape, dtype) -> N
     a[-1] = 1
     assert a.reshape(-1)[-1] == 1
     assert np.count_nonzero(a) == math.prod(shape[1:])
+
+
+def _resident(a: np.ndarray) -> np.ndarray | None:
+    """Per page of ``a``'s mapping: whether it is in memory (mincore(2)); None off Linux/glibc."""
+    import ctypes
+
+    libc = _memory._glibc()
+    if libc is None:
+        return None
+    page = _memory.mmap.PAGESIZE
+    start = a.ctypes.data - a.ctypes.data % page
+    length = a.ctypes.data + a.nbytes - start
+    vec = (ctypes.c_ubyte * ((length + page - 1) // page))()
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+    if libc.mincore(ctypes.c_void_p(start), ctypes.c_size_t(length), vec) != 0:
+        return None
+    return np.frombuffer(vec, dtype=np.uint8) & 1 == 1
+
+
+def test_prefault_faults_pages_in_and_leaves_the_contents() -> None:
+    """Prefault.ahead maps the asked rows of a large_zeros array (where the kernel supports
+    MADV_POPULATE_WRITE) and changes no value: written rows keep theirs, the others stay 0."""
+    a = _memory.large_zeros((2000, 50, 128), np.uint8)
+    assert _memory._is_mapped(a)
+    assert not _memory._is_mapped(np.zeros((700, 50, 128), np.uint8))
+    a[:10] = 7
+    before = _resident(a)
+    prefault = _memory.Prefault()
+    prefault.ahead([a], 10, 400)
+    prefault.stop()
+    if prefault.thread is not None:
+        prefault.thread.join(timeout=60)
+    after = _resident(a)  # before reading a: a read maps pages too
+    if before is not None and after is not None and not prefault._refused:
+        pages = after.size
+        rows = slice(11 * pages // 2000, 399 * pages // 2000)  # pages wholly inside rows 10-400
+        assert not before[rows].any()  # fresh: not yet mapped (the test would be vacuous)
+        assert after[rows].all()
+        assert not after[-pages // 10 :].any()  # rows never asked for (2 MiB pages away) stay out
+    assert not a[10:].any()
+    assert (a[:10] == 7).all()
+
+
+def test_a_scan_faulting_its_results_in_ahead_equals_one_without(monkeypatch) -> None:
+    """One job, several chunks in memory: the result arrays' next rows are faulted in on a second
+    thread (engine._run, _memory.Prefault); every output is the same without it."""
+    fam = alpha_r(np.linspace(-np.pi, np.pi, 24, endpoint=False)[:, None],
+                  np.linspace(-3, 3, 24)[None, :])  # fmt: skip
+    kw = {"xi": engine.default_xi()[::8], "constraints": catalogue.default_names(),
+          "progress": False, "chunk_size": 60, "store": "summary"}
+    asked = []
+    real = _memory.Prefault.ahead
+
+    def ahead(self, arrays, start, stop):
+        asked.append((start, stop))
+        real(self, arrays, start, stop)
+
+    monkeypatch.setattr(_memory.Prefault, "ahead", ahead)
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)  # a core to spare, as on CI
+    with_prefault = engine.scan(fam, [0.02, 0.2], **kw)
+    assert asked[:2] == [(60, 120), (120, 180)]  # the next chunk's rows, chunk by chunk
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 1)  # no core to spare: none
+    asked.clear()
+    without = engine.scan(fam, [0.02, 0.2], **kw)
+    assert asked == []
+    np.testing.assert_array_equal(with_prefault.allowed, without.allowed)
+    np.testing.assert_array_equal(with_prefault.g_low, without.g_low)
+    for name, arrays in without.results.items():
+        for key, value in arrays.items():
+            np.testing.assert_array_equal(with_prefault.results[name][key], value, err_msg=name)
+
+
+def test_a_partial_scan_in_memory_has_no_band_in_the_rows_not_computed() -> None:
+    """execute(max_chunks=...) without a file returns the chunks computed; the other rows keep
+    NaN band edges (not allowed, not evaluated), as before the band arrays went unfilled."""
+    fam = alpha_r(np.linspace(-np.pi, np.pi, 12, endpoint=False), 0.5)
+    plan = engine.plan_scan(fam, [0.2], eps_over_g=[0.0, 0.01], chunk_size=4,
+                            constraints=["ccfr_trident"], store="summary")  # fmt: skip
+    part = engine.execute(plan, max_chunks=1, progress=False)
+    assert part is not None
+    assert np.isfinite(part.g_low[:4]).all()
+    assert np.isnan(part.g_low[4:]).all()
+    assert np.isnan(part.g_high[4:]).all()
+    assert not part.allowed[4:].any()
+    assert np.isnan(part.results["ccfr_trident"]["min_ratio"][4:]).all()

@@ -13,6 +13,10 @@ to glibc's documented defaults and returns the memory with ``malloc_trim(0)``: a
 process is as lean after a scan as before. Results are untouched (only where memory comes from
 changes). Worker processes of the engine (loky) call :func:`keep_freed_memory_for_good` once, since
 they exist only to evaluate chunks.
+
+:func:`large_zeros` maps the in-memory results (2 MiB pages where the system gives them), and
+:class:`Prefault` faults in the next chunk's rows of them on a second thread while a one-job scan
+computes, so that its writes do not wait for the kernel (survey: writes 1.0-1.4 s -> 0.1 s).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import math
 import mmap
+import queue
 import sys
 import threading
 from collections.abc import Iterator
@@ -29,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["keep_freed_memory", "keep_freed_memory_for_good", "large_zeros"]
+__all__ = ["Prefault", "keep_freed_memory", "keep_freed_memory_for_good", "large_zeros"]
 
 # mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD = -1
@@ -125,3 +130,71 @@ def large_zeros(shape: tuple[int, ...], dtype: Any) -> NDArray:
     except OSError:  # no such advice here (a kernel without transparent huge pages)
         return np.zeros(shape, dtype)
     return np.frombuffer(buffer, dtype=dtype, count=count).reshape(shape)
+
+
+#: madvise(2) advice (Linux 5.14+): fault pages in, writable, without touching their contents.
+_MADV_POPULATE_WRITE = 23
+
+
+class Prefault:
+    """Fault in slices of large result arrays on a background thread while a scan computes
+    (Linux 5.14+; elsewhere it does nothing).
+
+    A scan writes each result array once, chunk by chunk, and every page of it is then touched
+    for the first time: the kernel zeroes it (and a virtual machine may first have to back it:
+    ~2 ms per MB on the development VM, about 1 s of the survey's writes). :meth:`ahead` asks for
+    the rows of the next chunk to be faulted in with ``madvise(MADV_POPULATE_WRITE)`` by a second
+    thread, on a core the scan leaves idle (the engine uses it only then), while that chunk is
+    computed. The call leaves the contents alone (zeros, or what was already written), so results
+    are unchanged. It runs outside the GIL (a ctypes call) and ends at :meth:`stop` or at its
+    first refusal (an older kernel: the writes then fault the pages in as before).
+    """
+
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[tuple[list[NDArray], int, int] | None] = queue.SimpleQueue()
+        self._refused = False
+        libc = _glibc()
+        self.thread: threading.Thread | None = None
+        if libc is None:
+            return
+        self.thread = threading.Thread(target=self._run, args=(libc,),
+                                       name="zprime-atlas-prefault", daemon=True)  # fmt: skip
+        self.thread.start()
+
+    def ahead(self, arrays: list[NDArray], start: int, stop: int) -> None:
+        """Fault in rows [start, stop) of each of ``arrays`` (first axis: the models) that is a
+        mapping of :func:`large_zeros`."""
+        mapped = [a for a in arrays if a.ndim and a.size and _is_mapped(a)]
+        if self.thread is not None and mapped and not self._refused:
+            self._tasks.put((mapped, start, stop))
+
+    def _run(self, libc: ctypes.CDLL) -> None:
+        madvise = libc.madvise
+        madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        madvise.restype = ctypes.c_int
+        page = mmap.PAGESIZE
+        while (task := self._tasks.get()) is not None:
+            arrays, start, stop = task
+            for a in arrays:
+                row = a.strides[0]
+                first = a.ctypes.data + start * row
+                begin = first - first % page  # madvise takes page-aligned ranges
+                length = a.ctypes.data + stop * row - begin
+                if length > 0 and madvise(ctypes.c_void_p(begin), ctypes.c_size_t(length),
+                                          _MADV_POPULATE_WRITE) != 0:  # fmt: skip
+                    self._refused = True  # not supported here (EINVAL)
+                    return
+
+    def stop(self) -> None:
+        """End the thread after the slices asked for so far (the scan finished or failed)."""
+        self._tasks.put(None)
+
+
+def _is_mapped(a: NDArray) -> bool:
+    """Whether ``a`` views a mapping of :func:`large_zeros` (not memory of the C heap)."""
+    base: Any = a
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, memoryview):  # np.frombuffer's base
+        base = base.obj
+    return isinstance(base, mmap.mmap)

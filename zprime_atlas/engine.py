@@ -45,7 +45,7 @@ from . import _kernels, catalogue
 from . import constraints as _registry
 from . import gm2 as _gm2
 from . import store as _store
-from ._memory import keep_freed_memory, keep_freed_memory_for_good, large_zeros
+from ._memory import Prefault, keep_freed_memory, keep_freed_memory_for_good, large_zeros
 from ._validate import as_coupling, as_mass
 from .constants import E_CHARGE, FERMIONS
 from .constraints.base import Constraint, G2Form, LifetimeForm
@@ -1004,7 +1004,8 @@ def execute(
         n, m, k, g = plan.spec.shape
         check_memory(n, m, k, g, len(plan.spec.constraints), plan.spec.store, in_memory=True,
                      n_jobs=n_jobs)  # fmt: skip
-    memory = None if writer is not None else _Memory(plan.spec, compact=plan.compact)
+    every = max_chunks is None or max_chunks >= len(plan.bounds)
+    memory = None if writer is not None else _Memory(plan.spec, compact=plan.compact, every=every)
     try:
         todo = [b for i, b in enumerate(plan.bounds) if writer is None or not writer.done[i]]
         if max_chunks is not None:
@@ -1102,10 +1103,17 @@ def _run(spec, todo, bounds, n_jobs, backend, sink, progress) -> None:
     bar = tqdm(total=len(todo), disable=quiet, unit="chunk", desc="scan", file=sys.stderr)
     memory = keep_freed_memory()  # for the whole scan: chunks reuse each other's memory (_memory)
     memory.__enter__()
+    inline = n_jobs == 1 or backend == "sequential" or len(todo) <= 1
+    # one chunk at a time in memory, a core idle: it faults in the next chunk's rows of the result
+    # arrays written so far while the chunk is computed (_memory.Prefault)
+    prefault = (Prefault() if inline and isinstance(sink, _Memory) and len(todo) > 1
+                and (os.cpu_count() or 1) > 1 else None)  # fmt: skip
     try:
-        if n_jobs == 1 or backend == "sequential" or len(todo) <= 1:
-            for start, stop in todo:
+        if inline:
+            for i, (start, stop) in enumerate(todo):
                 sink.write(index[(start, stop)], *_evaluate_chunk(spec, start, stop))
+                if prefault is not None and i + 1 < len(todo):
+                    prefault.ahead(sink.written(), *todo[i + 1])
                 bar.update(1)
         else:
             from joblib import Parallel, delayed, parallel_config
@@ -1145,6 +1153,8 @@ def _run(spec, todo, bounds, n_jobs, backend, sink, progress) -> None:
                         _abort(results, backend)
                         raise
     finally:
+        if prefault is not None:
+            prefault.stop()
         memory.__exit__(None, None, None)
         bar.close()
 
@@ -1172,25 +1182,29 @@ class _Memory:
     (model, mass, mix) (N x M x K float32): the default survey in memory is then 0.7 GB instead
     of 2.9 GB (53 constraints), and equals the survey read back from its file."""
 
-    def __init__(self, spec: _Spec, compact: bool = False) -> None:
+    def __init__(self, spec: _Spec, compact: bool = False, every: bool = False) -> None:
+        """``every``: every chunk will be written (NaN, no band, then need not be filled in first:
+        each chunk writes all its rows of g_low, g_high, ratio and min_ratio)."""
         self.spec = spec
         self.compact = compact and spec.store != "ratio"
+        self._written: set[str] = set()
         n, m, k, g = spec.shape
+        nan_array = large_zeros if every else _nan_array
         # each written once, chunk by chunk: 2 MiB pages where the system gives them (_memory)
         self.arrays: dict[str, NDArray] = {
-            "g_low": _nan_array((n, m, k), np.float64),
-            "g_high": _nan_array((n, m, k), np.float64),
+            "g_low": nan_array((n, m, k), np.float64),
+            "g_high": nan_array((n, m, k), np.float64),
             "allowed": large_zeros((n, m, k, g), bool),
         }
         for c in spec.constraints:
             if spec.store == "ratio":
-                self.arrays[f"ratio/{c.name}"] = _nan_array((n, m, k, g), np.float32)
+                self.arrays[f"ratio/{c.name}"] = nan_array((n, m, k, g), np.float32)
             else:
                 self.arrays[f"excluded_count/{c.name}"] = large_zeros((n, m, k), np.uint8)
                 if self.compact:
                     self.arrays[f"silent/{c.name}"] = np.ones((n, m), dtype=np.uint8)
                 else:
-                    self.arrays[f"min_ratio/{c.name}"] = _nan_array((n, m, k), np.float32)
+                    self.arrays[f"min_ratio/{c.name}"] = nan_array((n, m, k), np.float32)
 
     def write(self, index: int, start: int, stop: int, res: dict[str, NDArray]) -> None:
         for key, value in res.items():
@@ -1200,10 +1214,15 @@ class _Memory:
                 # costs no memory (first touch is most of a large scan's system time here)
                 continue
             if self.compact and key.startswith("min_ratio/"):
-                name = key.split("/", 1)[1]
-                self.arrays[f"silent/{name}"][start:stop] = np.all(np.isnan(value), axis=-1)
-                continue
+                key = f"silent/{key.split('/', 1)[1]}"
+                value = np.all(np.isnan(value), axis=-1)
             self.arrays[key][start:stop] = value
+            self._written.add(key)
+
+    def written(self) -> list[NDArray]:
+        """The arrays some chunk has written so far (those of constraints that said nothing
+        anywhere yet are left unmapped: _memory.Prefault faults in the others ahead)."""
+        return [self.arrays[key] for key in self._written]
 
     def result(self, flat: Model, attrs: dict[str, Any]) -> ScanResult:
         a = self.arrays
