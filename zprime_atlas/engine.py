@@ -1208,10 +1208,12 @@ class _Memory:
 
     def write(self, index: int, start: int, stop: int, res: dict[str, NDArray]) -> None:
         for key, value in res.items():
-            if (key == "allowed" or key.startswith("excluded_count/")) and not value.any():
+            if ((key == "allowed" or key.startswith("excluded_count/"))
+                    and (value.size == 0 or value.max() == 0)):  # fmt: skip
                 # the array starts as zeros (large_zeros: pages the system maps on first write) and
                 # each chunk is written once: a constraint silent at every mass of the scan then
-                # costs no memory (first touch is most of a large scan's system time here)
+                # costs no memory (first touch is most of a large scan's system time here). The
+                # counts are >= 0 (uint8), so max == 0 is "all zero": 5x faster than any() there
                 continue
             if self.compact and key.startswith("min_ratio/"):
                 key = f"silent/{key.split('/', 1)[1]}"
