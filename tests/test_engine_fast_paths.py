@@ -350,3 +350,18 @@ def test_a_partial_scan_in_memory_has_no_band_in_the_rows_not_computed() -> None
     assert np.isnan(part.g_high[4:]).all()
     assert not part.allowed[4:].any()
     assert np.isnan(part.results["ccfr_trident"]["min_ratio"][4:]).all()
+
+
+def test_chunks_grow_with_the_number_of_masses_up_to_twice() -> None:
+    """The per-chunk setup grows with the masses (engine._chunk_points): 2e6 grid points at one
+    mass, 1 + (M - 1) / 160 times that with M masses, at most 4e6; small scans keep 1e6 (at
+    least 8 chunks) and a chunk is never smaller than one model."""
+    big = 10**6
+    assert engine._chunk_points(big, 576, 1) == 2_000_000
+    assert engine._chunk_points(big, 576, 81) == 3_000_000
+    assert engine._chunk_points(big, 576, 200) == 4_000_000
+    assert engine._chunk_points(big, 576, 10**9) == 4_000_000
+    assert engine._chunk_points(100, 576, 200) == 1_000_000
+    assert engine._chunk_points(3, 5_000_000, 200) == 5_000_000
+    # the default survey: 17 models of 200 x 128 x 9 per chunk (was 8)
+    assert engine._chunk_points(418, 200 * 128 * 9, 200) // (200 * 128 * 9) == 17
