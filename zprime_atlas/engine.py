@@ -662,22 +662,21 @@ def _evaluate(spec: _Spec, start: int, stop: int) -> tuple[int, int, dict[str, N
                     with np.errstate(over="ignore"):  # r beyond float32's range is stored as inf
                         ratio[:, where] = np.where(has_g[:, where], r, np.nan).astype(np.float32)
                 out[f"ratio/{c.name}"] = ratio
-            if r is not None and spec.compact and spec.store != "ratio" and compiled:
-                # the largest r, counts and "says something" in one compiled pass over r
-                index = np.arange(n_m)[where]
-                r4 = np.broadcast_to(r, (n, index.size, n_k, n_g))
+            if r is not None:
                 if highest is None:
                     highest = np.full(shape4, -np.inf)
-                _kernels.compact_summary(r4, index, no_band, highest, count, low)
-            elif r is not None:
-                if highest is None:
-                    highest = np.full(shape4, -np.inf)
-                if isinstance(where, slice):
-                    np.fmax(highest[:, where], r, out=highest[:, where])
+                if spec.compact and spec.store != "ratio" and compiled:
+                    # the largest r, counts and "says something" in one compiled pass over r
+                    index = np.arange(n_m)[where]
+                    r4 = np.broadcast_to(r, (n, index.size, n_k, n_g))
+                    _kernels.compact_summary(r4, index, no_band, highest, count, low)
                 else:
-                    highest[:, where] = np.fmax(highest[:, where], r)
-                if spec.store != "ratio":
-                    _fill(count, low, where, no_band, *_count_and_min(r))
+                    if isinstance(where, slice):
+                        np.fmax(highest[:, where], r, out=highest[:, where])
+                    else:
+                        highest[:, where] = np.fmax(highest[:, where], r)
+                    if spec.store != "ratio":
+                        _fill(count, low, where, no_band, *_count_and_min(r))
         if spec.store != "ratio":
             out[f"excluded_count/{c.name}"] = count
             if spec.compact:
